@@ -1,0 +1,100 @@
+// Package poller is the contract between an event base and the kernel's
+// readiness interface, and the backends that implement it.
+//
+// It is libevent's struct eventop cut down to what a Go base needs: a name,
+// feature bits, one Update call that is given the old and the new interest
+// of a descriptor, one Wait, and Close. The base keeps every other piece of
+// state (which events watch which descriptor, timers, the active queues), so
+// a backend is a thin wrapper over epoll, poll or, later, kqueue.
+//
+// Every registration carries a generation number chosen by the base. Wait
+// reports it back with each ready descriptor, so a readiness report that
+// belonged to an earlier owner of a reused descriptor number can be told
+// apart and dropped. Backends never store Go pointers in kernel memory.
+package poller
+
+import (
+	"errors"
+	"time"
+)
+
+// Interest is what a descriptor is watched for.
+//
+//	bit 0  In     readable (EPOLLIN / POLLIN)
+//	bit 1  Out    writable (EPOLLOUT / POLLOUT)
+//	bit 2  RDHup  peer closed its writing half (EPOLLRDHUP); epoll only
+//	bit 3  ET     edge-triggered; epoll only; applies to the whole descriptor
+type Interest uint8
+
+// Interest bits.
+const (
+	In Interest = 1 << iota
+	Out
+	RDHup
+	ET
+)
+
+// Ready is what Wait reports for one descriptor.
+type Ready uint8
+
+// Ready bits. Err and Hup are reported whatever the interest was.
+const (
+	ReadyIn Ready = 1 << iota
+	ReadyOut
+	ReadyRDHup
+	ReadyHup
+	ReadyErr
+)
+
+// Feature bits, with libevent's values (enum event_method_feature).
+type Feature uint8
+
+// Features a backend may have.
+const (
+	// FeatureET: edge-triggered readiness is available.
+	FeatureET Feature = 0x01
+	// FeatureO1: adding, deleting and reporting one event is O(1).
+	FeatureO1 Feature = 0x02
+	// FeatureFDs: any kind of descriptor works, not only sockets.
+	FeatureFDs Feature = 0x04
+	// FeatureEarlyClose: a peer's close is reported without a read.
+	FeatureEarlyClose Feature = 0x08
+)
+
+// Event is one readiness report.
+type Event struct {
+	Fd    int32
+	Gen   uint32 // the generation given to Update for this registration
+	Ready Ready
+}
+
+// Poller is the contract every backend implements. A Poller is used by one
+// goroutine at a time (the base serialises calls), except that Wait may run
+// while no other method is called.
+type Poller interface {
+	// Name is the method's name as libevent spells it: "epoll", "poll".
+	Name() string
+	// Features reports what the backend can do.
+	Features() Feature
+	// Update changes the interest of fd from old to new. old == 0 means
+	// the descriptor is not registered yet; new == 0 removes it. A
+	// descriptor that the kernel already dropped (closed) is not an error
+	// on removal.
+	Update(fd int, gen uint32, old, new Interest) error
+	// Wait blocks until at least one descriptor is ready or timeout
+	// passes (timeout < 0 waits forever, 0 polls), fills events and
+	// returns how many it filled. An interrupted wait returns 0, nil.
+	Wait(events []Event, timeout time.Duration) (int, error)
+	// Close releases the backend's own descriptors.
+	Close() error
+	// Concurrent reports whether Update may run while another
+	// goroutine is blocked in Wait (epoll: yes; poll: no, the kernel
+	// holds the array).
+	Concurrent() bool
+}
+
+// ErrUnsupported is returned where the platform has no backend yet.
+var ErrUnsupported = errors.New("levent: no event backend for this platform yet (only linux)")
+
+// ErrUnknownMethod is returned by Open for a name no backend has.
+var ErrUnknownMethod = errors.New("levent: unknown event method")

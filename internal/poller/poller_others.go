@@ -1,0 +1,27 @@
+//go:build !linux
+
+package poller
+
+// Methods lists the backends of this platform, best first: none yet.
+func Methods() []string { return nil }
+
+// Open returns ErrUnsupported: only linux has backends so far.
+func Open(name string) (Poller, error) { return nil, ErrUnsupported }
+
+// Waker is not available on this platform.
+type Waker struct{}
+
+// NewWaker returns ErrUnsupported.
+func NewWaker() (*Waker, error) { return nil, ErrUnsupported }
+
+// Fd returns -1.
+func (w *Waker) Fd() int { return -1 }
+
+// Wake does nothing.
+func (w *Waker) Wake() error { return ErrUnsupported }
+
+// Drain does nothing.
+func (w *Waker) Drain() {}
+
+// Close does nothing.
+func (w *Waker) Close() error { return nil }
