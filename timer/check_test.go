@@ -1,0 +1,80 @@
+package timer
+
+import (
+	"fmt"
+	"testing"
+)
+
+// checkQueue verifies every invariant of q's internal state and fails t
+// with what it found against what it wanted.
+func checkQueue[T any](t *testing.T, q *Queue[T]) {
+	t.Helper()
+	if err := queueError(q); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func queueError[T any](q *Queue[T]) error {
+	var nLive, nZombies int
+	var err error
+	if q.tree != nil {
+		var prev *Entry[T]
+		q.tree.Ascend(func(e *Entry[T]) bool {
+			switch {
+			case prev != nil && !less(prev, e):
+				err = fmt.Errorf("tree order: (%d,%d) before (%d,%d)", prev.key, prev.seq, e.key, e.seq)
+			case e.state&inTree == 0:
+				err = fmt.Errorf("entry (%d,%d) in the tree without inTree: state %b", e.key, e.seq, e.state)
+			case e.state&live == 0 && e.early != 0:
+				err = fmt.Errorf("zombie (%d,%d) on the moved-earlier list at %d", e.key, e.seq, e.early)
+			case e.state&live != 0 && e.early == 0 && (e.when < e.key || e.when == e.key && e.wseq < e.seq):
+				err = fmt.Errorf("entry wanted at (%d,%d) ahead of its tree place (%d,%d) but not on the moved-earlier list",
+					e.when, e.wseq, e.key, e.seq)
+			case e.wseq > q.seq || e.seq > e.wseq:
+				err = fmt.Errorf("entry sequence: tree %d, wanted %d, queue %d", e.seq, e.wseq, q.seq)
+			}
+			if e.state&live != 0 {
+				nLive++
+			} else {
+				nZombies++
+			}
+			prev = e
+			return err == nil
+		})
+		if err != nil {
+			return err
+		}
+		if got, want := q.tree.Len(), nLive+nZombies; got != want {
+			return fmt.Errorf("tree.Len() = %d, want %d", got, want)
+		}
+	}
+	if nLive != q.live || nZombies != q.zombies {
+		return fmt.Errorf("counts: live %d zombies %d, want live %d zombies %d (from the tree)", q.live, q.zombies, nLive, nZombies)
+	}
+	for i, e := range q.early {
+		if e.early != uint32(i+1) || e.state != inTree|live {
+			return fmt.Errorf("moved-earlier list[%d]: early %d state %b, want early %d state %b", i, e.early, e.state, i+1, inTree|live)
+		}
+	}
+	for i, e := range q.swept[:cap(q.swept)] {
+		if e != nil {
+			return fmt.Errorf("sweep scratch[%d] still holds an entry", i)
+		}
+	}
+	return nil
+}
+
+// holds reports whether q keeps a reference to e anywhere.
+func holds[T any](q *Queue[T], e *Entry[T]) bool {
+	found := false
+	if q.tree != nil {
+		q.tree.Ascend(func(x *Entry[T]) bool {
+			found = found || x == e
+			return !found
+		})
+	}
+	for _, x := range q.early[:cap(q.early)] {
+		found = found || x == e
+	}
+	return found
+}

@@ -1,0 +1,28 @@
+// Package timer is the timer queue levent's event base uses for every
+// timeout. It plays the part of libevent's timeheap (min_heap.h, the heap of
+// struct event ordered by ev_timeout), built on github.com/google/btree's
+// generic BTreeG instead of an array heap.
+//
+// An Entry is one timer, held inside the object being timed; a Queue orders
+// the scheduled entries by deadline, then by the order of the Schedule
+// calls, so equal deadlines come out first-in first-out (libevent leaves
+// their order unspecified). Deadlines are int64 nanoseconds on any monotonic
+// scale the caller chooses.
+//
+//	Schedule    add, or move if already scheduled   (event_add with a timeout)
+//	Remove      unschedule                          (event_del)
+//	Purge       unschedule and forget now           (event_free)
+//	Min         earliest entry                      (min_heap_top, timeout_next)
+//	PopExpired  take the earliest entry due by now  (timeout_process)
+//
+// Moving a scheduled entry and removing it cost O(1) at the call, as in Go's
+// runtime timers: the tree keeps the entry where it was, and Min and
+// PopExpired repair its position lazily, once, when it matters. This serves
+// the commonest timer of a server, a connection's idle timeout pushed later
+// on every read, without touching the tree at all. Adding a new entry and
+// Purge cost O(log n).
+//
+// A Queue is not safe for concurrent use: reads and writes need external
+// synchronisation (the event base guards its queue with its own lock). The
+// package does not import the rest of levent.
+package timer

@@ -1,0 +1,190 @@
+package timer
+
+import (
+	"cmp"
+	"fmt"
+	"math/rand"
+	"slices"
+	"testing"
+)
+
+// model is the queue as a sorted slice: the obviously right version that
+// the randomized test compares Queue with.
+type model struct {
+	seq   uint64
+	order []modelEntry // scheduled entries by (when, seq)
+}
+
+type modelEntry struct {
+	id   int
+	when int64
+	seq  uint64
+}
+
+func compareEntries(a, b modelEntry) int {
+	if c := cmp.Compare(a.when, b.when); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.seq, b.seq)
+}
+
+func (m *model) find(id int) (int, bool) {
+	i := slices.IndexFunc(m.order, func(x modelEntry) bool { return x.id == id })
+	return i, i >= 0
+}
+
+func (m *model) schedule(id int, when int64) {
+	m.remove(id)
+	m.seq++
+	x := modelEntry{id, when, m.seq}
+	i, _ := slices.BinarySearchFunc(m.order, x, compareEntries)
+	m.order = slices.Insert(m.order, i, x)
+}
+
+func (m *model) remove(id int) bool {
+	i, ok := m.find(id)
+	if ok {
+		m.order = slices.Delete(m.order, i, i+1)
+	}
+	return ok
+}
+
+// compare fails t unless q and es agree with m: Len, which entries are
+// scheduled, their deadlines and their places among equal deadlines.
+func (m *model) compare(t *testing.T, q *Queue[int], es []Entry[int], step string) {
+	t.Helper()
+	if err := queueError(q); err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
+	if got, want := q.Len(), len(m.order); got != want {
+		t.Fatalf("%s: Len() = %d, want %d", step, got, want)
+	}
+	scheduled := make([]bool, len(es))
+	for _, x := range m.order {
+		scheduled[x.id] = true
+		if e := &es[x.id]; !e.Scheduled() || e.When() != x.when || e.wseq != x.seq {
+			t.Fatalf("%s: entry %d: Scheduled %v When %d seq %d, want true %d %d",
+				step, x.id, e.Scheduled(), e.When(), e.wseq, x.when, x.seq)
+		}
+	}
+	for id := range es {
+		if !scheduled[id] && es[id].Scheduled() {
+			t.Fatalf("%s: entry %d is scheduled, want not", step, id)
+		}
+	}
+}
+
+func (m *model) compareMin(t *testing.T, q *Queue[int], step string) {
+	t.Helper()
+	e, ok := q.Min()
+	if len(m.order) == 0 {
+		if ok {
+			t.Fatalf("%s: Min() = entry %d, want none", step, e.Value)
+		}
+		return
+	}
+	if want := m.order[0]; !ok || e.Value != want.id {
+		t.Fatalf("%s: Min() = %v, %v; want entry %d (when %d)", step, e, ok, want.id, want.when)
+	}
+}
+
+func TestQueueAgreesWithSortedSliceModel(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		seed       int64
+		entries    int
+		minEachOp  bool // call Min after every operation, or only as an operation
+		operations int
+	}{
+		{"MinAfterEveryOperation", 1, 200, true, 30000},
+		{"DeferredWorkPilesUp", 2, 200, false, 30000},
+		{"FewEntriesManyTies", 3, 8, false, 20000},
+		{"ManyEntries", 4, 2000, false, 20000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runModel(t, rand.New(rand.NewSource(tc.seed)), tc.entries, tc.operations, tc.minEachOp)
+		})
+	}
+}
+
+func runModel(t *testing.T, rng *rand.Rand, n, ops int, minEachOp bool) {
+	var (
+		q   Queue[int]
+		m   model
+		now int64
+	)
+	es := newEntries(n)
+	// scheduledID returns a random scheduled entry, if there is one.
+	scheduledID := func() (int, bool) {
+		if len(m.order) == 0 {
+			return 0, false
+		}
+		return m.order[rng.Intn(len(m.order))].id, true
+	}
+	for op := range ops {
+		id := rng.Intn(n)
+		var step string
+		switch r := rng.Intn(100); {
+		case r < 30: // schedule an entry, first add or not
+			when := now + rng.Int63n(50)
+			step = fmt.Sprintf("op %d: Schedule(%d, %d)", op, id, when)
+			q.Schedule(&es[id], when)
+			m.schedule(id, when)
+		case r < 45: // move a scheduled entry later, or to its own deadline
+			if sid, ok := scheduledID(); ok {
+				id = sid
+				when := es[id].When() + rng.Int63n(20)
+				step = fmt.Sprintf("op %d: Schedule(%d, %d) later", op, id, when)
+				q.Schedule(&es[id], when)
+				m.schedule(id, when)
+			}
+		case r < 60: // move a scheduled entry earlier
+			if sid, ok := scheduledID(); ok {
+				id = sid
+				when := es[id].When() - 1 - rng.Int63n(20)
+				step = fmt.Sprintf("op %d: Schedule(%d, %d) earlier", op, id, when)
+				q.Schedule(&es[id], when)
+				m.schedule(id, when)
+			}
+		case r < 75:
+			step = fmt.Sprintf("op %d: Remove(%d)", op, id)
+			if got, want := q.Remove(&es[id]), m.remove(id); got != want {
+				t.Fatalf("%s = %v, want %v", step, got, want)
+			}
+		case r < 80:
+			step = fmt.Sprintf("op %d: Purge(%d)", op, id)
+			q.Purge(&es[id])
+			m.remove(id)
+			if holds(&q, &es[id]) {
+				t.Fatalf("%s: the queue still holds the entry", step)
+			}
+		case r < 90:
+			step = fmt.Sprintf("op %d: Min()", op)
+			m.compareMin(t, &q, step)
+		default: // time passes: pop what expired, in the model's order
+			now += rng.Int63n(15)
+			step = fmt.Sprintf("op %d: PopExpired(%d)", op, now)
+			for {
+				e, ok := q.PopExpired(now)
+				wantOK := len(m.order) > 0 && m.order[0].when <= now
+				if ok != wantOK {
+					t.Fatalf("%s = %v, %v; want ok %v (model %v)", step, e, ok, wantOK, m.order[:min(3, len(m.order))])
+				}
+				if !ok {
+					break
+				}
+				if want := m.order[0]; e.Value != want.id || e.Scheduled() {
+					t.Fatalf("%s = entry %d (scheduled %v), want entry %d unscheduled", step, e.Value, e.Scheduled(), want.id)
+				}
+				m.remove(e.Value)
+			}
+		}
+		if step == "" {
+			continue
+		}
+		m.compare(t, &q, es, step)
+		if minEachOp {
+			m.compareMin(t, &q, step+", then Min()")
+		}
+	}
+}

@@ -1,0 +1,411 @@
+package timer
+
+import (
+	"math"
+	"runtime"
+	"slices"
+	"testing"
+	"unsafe"
+)
+
+// newEntries returns n entries whose Values are their indexes.
+func newEntries(n int) []Entry[int] {
+	es := make([]Entry[int], n)
+	for i := range es {
+		es[i].Value = i
+	}
+	return es
+}
+
+// drain pops every entry due by now and returns their Values in order.
+func drain(t *testing.T, q *Queue[int], now int64) []int {
+	t.Helper()
+	var got []int
+	for {
+		e, ok := q.PopExpired(now)
+		checkQueue(t, q)
+		if !ok {
+			return got
+		}
+		if e.Scheduled() {
+			t.Fatalf("entry %d still scheduled after PopExpired", e.Value)
+		}
+		got = append(got, e.Value)
+	}
+}
+
+func wantOrder(t *testing.T, got, want []int) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Fatalf("order = %v, want %v", got, want)
+	}
+}
+
+func wantMin(t *testing.T, q *Queue[int], want int) {
+	t.Helper()
+	e, ok := q.Min()
+	checkQueue(t, q)
+	if !ok || e.Value != want {
+		t.Fatalf("Min() = %v, %v; want entry %d", e, ok, want)
+	}
+}
+
+func TestZeroQueueIsEmptyAndUsable(t *testing.T) {
+	var q Queue[int]
+	var e Entry[int]
+	if e.Scheduled() {
+		t.Fatal("zero Entry is scheduled")
+	}
+	if e, ok := q.Min(); ok || e != nil {
+		t.Fatalf("Min() on empty queue = %v, %v; want nil, false", e, ok)
+	}
+	if e, ok := q.PopExpired(math.MaxInt64); ok || e != nil {
+		t.Fatalf("PopExpired on empty queue = %v, %v; want nil, false", e, ok)
+	}
+	if q.Remove(&e) {
+		t.Fatal("Remove of an unscheduled entry reported true")
+	}
+	q.Purge(&e)
+	if q.Len() != 0 {
+		t.Fatalf("Len() = %d, want 0", q.Len())
+	}
+	q.Schedule(&e, 5)
+	checkQueue(t, &q)
+	if !e.Scheduled() || e.When() != 5 || q.Len() != 1 {
+		t.Fatalf("after Schedule: Scheduled %v When %d Len %d; want true 5 1", e.Scheduled(), e.When(), q.Len())
+	}
+}
+
+func TestEntriesComeOutInDeadlineOrder(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(6)
+	for i, when := range []int64{50, 10, 40, -20, 30, 0} {
+		q.Schedule(&es[i], when)
+	}
+	checkQueue(t, &q)
+	wantMin(t, &q, 3)
+	wantOrder(t, drain(t, &q, math.MaxInt64), []int{3, 5, 1, 4, 2, 0})
+	if q.Len() != 0 {
+		t.Fatalf("Len() after draining = %d, want 0", q.Len())
+	}
+}
+
+func TestEqualDeadlinesFireFirstInFirstOut(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(5)
+	for _, i := range []int{3, 1, 4, 0, 2} {
+		q.Schedule(&es[i], 7)
+	}
+	wantOrder(t, drain(t, &q, 7), []int{3, 1, 4, 0, 2})
+}
+
+func TestPopExpiredStopsAtNow(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(4)
+	for i := range es {
+		q.Schedule(&es[i], int64(10*i)) // 0, 10, 20, 30
+	}
+	wantOrder(t, drain(t, &q, -1), nil)
+	wantOrder(t, drain(t, &q, 19), []int{0, 1})
+	wantOrder(t, drain(t, &q, 20), []int{2})
+	if q.Len() != 1 || !es[3].Scheduled() {
+		t.Fatalf("Len %d, entry 3 scheduled %v; want 1, true", q.Len(), es[3].Scheduled())
+	}
+}
+
+func TestRescheduleLaterKeepsTreePlaceUntilFront(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(3)
+	q.Schedule(&es[0], 10)
+	q.Schedule(&es[1], 20)
+	q.Schedule(&es[2], 30)
+	q.Schedule(&es[0], 25) // later: O(1), the tree keeps key 10
+	checkQueue(t, &q)
+	if es[0].key != 10 || es[0].When() != 25 {
+		t.Fatalf("moved later: key %d When %d; want key 10 (not yet moved) When 25", es[0].key, es[0].When())
+	}
+	wantMin(t, &q, 1) // entry 0 reached the front and took its real place
+	if es[0].key != 25 {
+		t.Fatalf("key after Min = %d, want 25", es[0].key)
+	}
+	wantOrder(t, drain(t, &q, 100), []int{1, 0, 2})
+}
+
+func TestRescheduleEarlierAppliesAtNextMin(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(3)
+	q.Schedule(&es[0], 10)
+	q.Schedule(&es[1], 20)
+	q.Schedule(&es[2], 30)
+	q.Schedule(&es[2], 5)
+	q.Schedule(&es[2], 4) // already on the moved-earlier list: listed once
+	checkQueue(t, &q)
+	if len(q.early) != 1 || es[2].key != 30 {
+		t.Fatalf("moved earlier: list length %d key %d; want 1, 30", len(q.early), es[2].key)
+	}
+	wantMin(t, &q, 2)
+	if len(q.early) != 0 {
+		t.Fatalf("moved-earlier list has %d entries after Min, want 0", len(q.early))
+	}
+	wantOrder(t, drain(t, &q, 100), []int{2, 0, 1})
+}
+
+func TestRescheduleEarlierThenLaterAgain(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(3)
+	q.Schedule(&es[0], 10)
+	q.Schedule(&es[1], 20)
+	q.Schedule(&es[2], 30)
+	q.Schedule(&es[1], 5)
+	q.Schedule(&es[1], 40) // still listed, now behind its tree place
+	checkQueue(t, &q)
+	wantOrder(t, drain(t, &q, 100), []int{0, 2, 1})
+}
+
+func TestRescheduleToSameDeadlineGoesBehindEquals(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(3)
+	for i := range es {
+		q.Schedule(&es[i], 10)
+	}
+	q.Schedule(&es[0], 10)
+	q.Schedule(&es[1], 10)
+	checkQueue(t, &q)
+	wantOrder(t, drain(t, &q, 10), []int{2, 0, 1})
+}
+
+func TestRemoveArbitraryEntries(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(10)
+	for i := range es {
+		q.Schedule(&es[i], int64(100-i))
+	}
+	for _, i := range []int{0, 9, 4, 5} {
+		if !q.Remove(&es[i]) {
+			t.Fatalf("Remove(entry %d) = false, want true", i)
+		}
+		if q.Remove(&es[i]) {
+			t.Fatalf("second Remove(entry %d) = true, want false", i)
+		}
+		checkQueue(t, &q)
+	}
+	if q.Len() != 6 {
+		t.Fatalf("Len() = %d, want 6", q.Len())
+	}
+	wantOrder(t, drain(t, &q, 100), []int{8, 7, 6, 3, 2, 1})
+}
+
+func TestRemoveTakesEntryOffMovedEarlierList(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(4)
+	for i := range es {
+		q.Schedule(&es[i], 100)
+	}
+	for i := range es {
+		q.Schedule(&es[i], int64(50-i)) // all four listed
+	}
+	q.Remove(&es[1]) // from the middle: the last one takes its slot
+	checkQueue(t, &q)
+	if len(q.early) != 3 || es[1].early != 0 || slices.Contains(q.early, &es[1]) {
+		t.Fatalf("moved-earlier list length %d, removed entry index %d; want 3, 0", len(q.early), es[1].early)
+	}
+	wantOrder(t, drain(t, &q, 100), []int{3, 2, 0})
+}
+
+func TestRemovedEntryRevivesInPlace(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(3)
+	for i := range es {
+		q.Schedule(&es[i], int64(10*(i+1)))
+	}
+	q.Remove(&es[1])
+	q.Schedule(&es[1], 25) // a zombie: revived where it stands, no insert
+	checkQueue(t, &q)
+	if q.tree.Len() != 3 || q.zombies != 0 || es[1].key != 20 {
+		t.Fatalf("revived: tree has %d, zombies %d, key %d; want 3, 0, 20", q.tree.Len(), q.zombies, es[1].key)
+	}
+	q.Remove(&es[2])
+	q.Schedule(&es[2], 1) // revived earlier than its place: listed
+	checkQueue(t, &q)
+	if len(q.early) != 1 {
+		t.Fatalf("moved-earlier list length %d, want 1", len(q.early))
+	}
+	wantOrder(t, drain(t, &q, 100), []int{2, 0, 1})
+}
+
+func TestZombieAtFrontIsDropped(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(8)
+	for i := range es {
+		q.Schedule(&es[i], int64(i))
+	}
+	q.Remove(&es[0]) // 1 of 8: below the sweep threshold
+	wantMin(t, &q, 1)
+	if q.tree.Len() != 7 || holds(&q, &es[0]) {
+		t.Fatalf("tree has %d entries, holds removed entry %v; want 7, false", q.tree.Len(), holds(&q, &es[0]))
+	}
+}
+
+func TestZombiesAreSweptPastAQuarterOfTheTree(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(100)
+	for i := range es {
+		q.Schedule(&es[i], int64(i))
+	}
+	for i := 50; i < 75; i++ {
+		q.Remove(&es[i])
+	}
+	wantMin(t, &q, 0)
+	if q.tree.Len() != 100 {
+		t.Fatalf("tree has %d entries with 25 of 100 zombies, want 100 (not yet swept)", q.tree.Len())
+	}
+	q.Remove(&es[75])
+	wantMin(t, &q, 0)
+	if q.tree.Len() != 74 || q.zombies != 0 {
+		t.Fatalf("tree has %d entries and %d zombies, want 74 and 0", q.tree.Len(), q.zombies)
+	}
+	for i := 50; i <= 75; i++ {
+		if es[i].state != 0 || holds(&q, &es[i]) {
+			t.Fatalf("swept entry %d: state %b, held %v; want 0, false", i, es[i].state, holds(&q, &es[i]))
+		}
+	}
+}
+
+func TestZombiesAllDroppedWhenNothingIsLive(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(200)
+	for i := range es {
+		q.Schedule(&es[i], int64(i))
+		q.Remove(&es[i])
+	}
+	if e, ok := q.Min(); ok {
+		t.Fatalf("Min() = entry %d, want none", e.Value)
+	}
+	checkQueue(t, &q)
+	if q.tree.Len() != 0 {
+		t.Fatalf("tree has %d entries, want 0", q.tree.Len())
+	}
+	q.Schedule(&es[7], 1) // the cleared tree is reused
+	wantMin(t, &q, 7)
+}
+
+func TestPurgeDropsEveryReference(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(5)
+	for i := range es {
+		q.Schedule(&es[i], int64(10*i))
+	}
+	q.Schedule(&es[4], 1) // on the moved-earlier list
+	q.Remove(&es[2])      // a zombie
+	for _, i := range []int{4, 2, 1} {
+		q.Purge(&es[i])
+		checkQueue(t, &q)
+		if holds(&q, &es[i]) {
+			t.Fatalf("queue still holds entry %d after Purge", i)
+		}
+		if got := es[i]; got != (Entry[int]{Value: i}) {
+			t.Fatalf("entry %d after Purge = %+v, want zero but Value", i, got)
+		}
+	}
+	if q.Len() != 2 || q.tree.Len() != 2 {
+		t.Fatalf("Len %d, tree has %d; want 2, 2", q.Len(), q.tree.Len())
+	}
+	q.Schedule(&es[2], 5) // a purged entry is as new
+	wantOrder(t, drain(t, &q, 100), []int{0, 2, 3})
+}
+
+func TestWhenSurvivesPopAndRemoveButNotPurge(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(2)
+	q.Schedule(&es[0], 42)
+	q.Schedule(&es[1], 43)
+	if e, _ := q.PopExpired(42); e.When() != 42 {
+		t.Fatalf("When() after PopExpired = %d, want 42", e.When())
+	}
+	q.Remove(&es[1])
+	if es[1].When() != 43 {
+		t.Fatalf("When() after Remove = %d, want 43", es[1].When())
+	}
+	q.Purge(&es[1])
+	if es[1].When() != 0 {
+		t.Fatalf("When() after Purge = %d, want 0", es[1].When())
+	}
+}
+
+func TestEntryIsFortyBytesPlusValue(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("sizes are for 64-bit platforms")
+	}
+	if got := unsafe.Sizeof(Entry[struct{}]{}); got != 40 {
+		t.Fatalf("Sizeof(Entry[struct{}]) = %d, want 40", got)
+	}
+	if got := unsafe.Sizeof(Entry[*int]{}); got != 48 {
+		t.Fatalf("Sizeof(Entry[*int]) = %d, want 48", got)
+	}
+}
+
+func TestRescheduleAndRemoveAllocateNothing(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(10000)
+	rng := splitmix64(seed)
+	for i := range es {
+		q.Schedule(&es[i], rng.idleTimeout())
+	}
+	i := 0
+	cycle := func() {
+		e := &es[i%len(es)]
+		i++
+		q.Schedule(e, rng.idleTimeout()) // later or earlier
+		q.Schedule(e, rng.idleTimeout())
+		if i%3 == 0 {
+			q.Remove(e)
+		}
+		if i%16 == 0 {
+			q.Min() // applies the deferred moves, drops zombies
+		}
+		if e, ok := q.PopExpired(int64(i) * 1e5); ok { // time passes
+			q.Schedule(e, int64(i)*1e5+rng.idleTimeout())
+		}
+	}
+	for range 2 * len(es) { // warm up: lists and the node free list reach their size
+		cycle()
+	}
+	// AllocsPerRun rounds down, so count whole batches of cycles: one
+	// allocation in a batch shows.
+	batch := func() {
+		for range 5000 {
+			cycle()
+		}
+	}
+	if allocs := testing.AllocsPerRun(4, batch); allocs != 0 {
+		t.Fatalf("allocations per 5000 reschedule/remove cycles = %v, want 0", allocs)
+	}
+	checkQueue(t, &q)
+}
+
+func TestZombieSweepAllocatesNothingOnceWarm(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(1000)
+	var ms runtime.MemStats
+	for round := range 3 {
+		for i := range es {
+			q.Schedule(&es[i], int64(i))
+		}
+		q.Min()
+		runtime.ReadMemStats(&ms)
+		before := ms.Mallocs
+		for i := 1; i < len(es); i += 2 {
+			q.Remove(&es[i])
+		}
+		q.Min() // half the tree are zombies: sweeps
+		runtime.ReadMemStats(&ms)
+		checkQueue(t, &q)
+		if q.tree.Len() != len(es)/2 {
+			t.Fatalf("tree has %d entries after the sweep, want %d", q.tree.Len(), len(es)/2)
+		}
+		// Round 0 sizes the scratch slice; later rounds must reuse it.
+		if got := ms.Mallocs - before; round > 0 && got != 0 {
+			t.Fatalf("round %d: sweeping allocated %d times, want 0", round, got)
+		}
+	}
+}
