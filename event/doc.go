@@ -1,0 +1,73 @@
+// Package event is levent's event loop: libevent's event_base, event and
+// evtimer, in pure Go.
+//
+// A Base watches descriptors, timers and signals and runs callbacks when
+// they fire. An Event says what to watch and which Callback to run. The
+// calls map one to one onto libevent's:
+//
+//	event_base_new / _with_config   NewBase / NewBaseWithConfig
+//	event_base_dispatch / _loop     (*Base).Dispatch / Loop
+//	event_base_loopexit / _break    (*Base).LoopExit / LoopBreak
+//	event_base_once                 (*Base).Once
+//	event_base_free                 (*Base).Close
+//	event_new / event_assign        New / (*Event).Assign
+//	evtimer_new / evsignal_new      NewTimer / NewSignal
+//	event_add / event_del           (*Event).Add / Del
+//	event_active / event_pending    (*Event).Active / Pending
+//	event_free                      (*Event).Free
+//	EV_READ, EV_WRITE, EV_PERSIST   Read, Write, Persist (same bit values)
+//
+// Closures replace libevent's void *arg, time.Duration replaces struct
+// timeval, and (*Base).Submit is the Go way to hand work to the loop from
+// another goroutine.
+//
+// # Life cycle of an event
+//
+// New (or Assign) makes an event initialized: it watches nothing yet. Add
+// makes it pending: the base now waits for its conditions (a descriptor
+// becoming readable or writable, a signal, the timeout passing). When one
+// of them happens the event becomes active and its callback runs in the
+// current loop iteration. A non-persistent event stops being pending before
+// its callback runs, so the callback may Add it again; a Persist event stays
+// pending, and its timeout, if it has one, is re-armed each time it fires,
+// which makes a periodic timer. Del makes an event non-pending again and
+// takes it off the active queue; Free releases it for good.
+//
+//	New ─► initialized ─Add─► pending ─fires─► active ─► callback ─┐
+//	           ▲                 ▲                                  │
+//	           │                 └──────────── Persist ─────────────┤
+//	           └────────────────── otherwise ───────────────────────┘
+//
+// # One iteration of the loop
+//
+// The loop flushes descriptor changes to the kernel, waits until something
+// is ready or the earliest deadline comes, marks ready descriptors' events
+// active (OR-ing the conditions that fired), then expired timers, then runs
+// the functions handed over by Submit, then the callbacks of the most
+// urgent priority that has active events. Dispatch returns when no event is
+// pending or active, or after LoopExit or LoopBreak.
+//
+// # Goroutines
+//
+// Callbacks always run on the goroutine that called Dispatch or Loop, one
+// at a time, without the base's lock held, so a callback may call anything.
+// Add, Del, Active, Free, Submit, LoopExit and LoopBreak are safe from any
+// goroutine and wake a loop blocked in the kernel promptly (an eventfd, as
+// libevent's notify). They never wait for a running callback: like
+// time.Timer.Stop, Del promises only that no run of the callback begins
+// after it returns. The other methods are for the loop's goroutine or for
+// set-up before the loop runs.
+//
+// # Backends and descriptors
+//
+// epoll is the default on Linux and poll the fallback; LEVENT_NOEPOLL and
+// LEVENT_NOPOLL in the environment, or Config.AvoidMethods, exclude one.
+// Several events may watch one descriptor; their interest is counted and
+// the kernel is told only when the total changes, batched until the loop
+// next waits, so deleting and re-adding an event costs no system call. ET
+// (edge-triggered) and level-triggered events cannot be mixed on one
+// descriptor. The base never closes a descriptor it did not create. Free
+// (not Del) takes a descriptor out of the kernel at once, so close it after
+// Free; a number that is closed and reused is recognised by a generation
+// tag, so a stale readiness report never reaches the number's next owner.
+package event

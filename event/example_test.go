@@ -1,0 +1,82 @@
+package event_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/levent-go/levent/event"
+	"golang.org/x/sys/unix"
+)
+
+// A persistent read event on one end of a socket pair, fed by a timer: the
+// shape of most libevent programs.
+func Example() {
+	base, err := event.NewBase()
+	if err != nil {
+		panic(err)
+	}
+	defer base.Close()
+	fds, _ := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+
+	var reader *event.Event
+	reader, _ = event.New(base, fds[0], event.Read|event.Persist, func(fd int, what event.Flag) {
+		buf := make([]byte, 64)
+		n, _ := unix.Read(fd, buf)
+		fmt.Printf("%v: %s\n", what, buf[:n])
+		reader.Del() // nothing else pending: Dispatch returns
+	})
+	reader.Add(0)
+
+	timer, _ := event.NewTimer(base, func(fd int, what event.Flag) {
+		fmt.Printf("%v on fd %d\n", what, fd)
+		unix.Write(fds[1], []byte("hello"))
+	})
+	timer.Add(10 * time.Millisecond)
+
+	base.Dispatch()
+	// Output:
+	// Timeout on fd -1
+	// Read: hello
+}
+
+// Submit hands work from another goroutine to the loop's goroutine.
+func ExampleBase_Submit() {
+	base, _ := event.NewBase()
+	defer base.Close()
+	done := make(chan struct{})
+	go func() {
+		result := 6 * 7 // work done elsewhere
+		base.Submit(func() {
+			fmt.Println("on the loop:", result)
+			base.LoopExit(0)
+		})
+		close(done)
+	}()
+	base.Loop(event.LoopNoExitOnEmpty)
+	<-done
+	// Output:
+	// on the loop: 42
+}
+
+// A periodic timer: Persist with a timeout re-arms from each deadline.
+func ExampleNew_periodic() {
+	base, _ := event.NewBase()
+	defer base.Close()
+	n := 0
+	var tick *event.Event
+	tick, _ = event.New(base, -1, event.Persist, func(fd int, what event.Flag) {
+		n++
+		fmt.Println("tick", n, what)
+		if n == 3 {
+			tick.Del()
+		}
+	})
+	tick.Add(5 * time.Millisecond)
+	base.Dispatch()
+	// Output:
+	// tick 1 Timeout
+	// tick 2 Timeout
+	// tick 3 Timeout
+}

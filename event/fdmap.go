@@ -1,0 +1,259 @@
+package event
+
+import (
+	"fmt"
+
+	"github.com/levent-go/levent/internal/poller"
+)
+
+// fdSlot is everything the base knows about one descriptor (libevent's
+// evmap_io): the events watching it, how many watch each condition, the
+// interest the backend should have and the interest it has.
+//
+// Changes are batched as libevent's changelist does: want moves at once,
+// have catches up when the base flushes before it waits, so a Del followed
+// by an Add of the same event in one iteration costs no system call.
+//
+// gen tags the registration. It moves when the descriptor is watched again
+// by a different event after nothing watched it: the number may belong to a
+// new file by then, so readiness reports carrying the old gen are dropped,
+// and verify forces one system call to re-register under the new gen.
+type fdSlot struct {
+	head    *Event // events on this descriptor, linked by fdNext
+	nRead   int32
+	nWrite  int32
+	nClosed int32
+	nET     int32 // events with ET; all or none of the events on a slot
+	want    poller.Interest
+	have    poller.Interest
+	gen     uint32
+	changed bool // fd is on base.changes
+	verify  bool // re-register even if want == have
+}
+
+// interest is what the slot's counts ask of the backend.
+func (s *fdSlot) interest() poller.Interest {
+	var i poller.Interest
+	if s.nRead > 0 {
+		i |= poller.In
+	}
+	if s.nWrite > 0 {
+		i |= poller.Out
+	}
+	if s.nClosed > 0 {
+		i |= poller.RDHup
+	}
+	if i != 0 && s.nET > 0 {
+		i |= poller.ET
+	}
+	return i
+}
+
+func (s *fdSlot) count(ev *Event, d int32) {
+	if ev.events&Read != 0 {
+		s.nRead += d
+	}
+	if ev.events&Write != 0 {
+		s.nWrite += d
+	}
+	if ev.events&Closed != 0 {
+		s.nClosed += d
+	}
+	if ev.events&ET != 0 {
+		s.nET += d
+	}
+}
+
+// slot returns the slot of fd, growing the table as needed.
+func (b *Base) slot(fd int) *fdSlot {
+	if fd >= len(b.fds) {
+		n := 2 * len(b.fds)
+		if n <= fd {
+			n = fd + 64
+		}
+		fds := make([]fdSlot, n)
+		copy(fds, b.fds)
+		b.fds = fds
+	}
+	return &b.fds[fd]
+}
+
+// fdInsert puts ev on its descriptor's list and updates the interest.
+func (b *Base) fdInsert(ev *Event) error {
+	fd := int(ev.fd)
+	if ev.events&ET != 0 && b.features&FeatureET == 0 {
+		return fmt.Errorf("%w: ET with %s", ErrNotSupported, b.poller.Name())
+	}
+	if ev.events&Closed != 0 && b.features&FeatureEarlyClose == 0 {
+		return fmt.Errorf("%w: Closed with %s", ErrNotSupported, b.poller.Name())
+	}
+	s := b.slot(fd)
+	if s.head != nil && (s.nET > 0) != (ev.events&ET != 0) {
+		return fmt.Errorf("%w: fd %d", ErrMixedET, fd)
+	}
+	if s.head == nil && (ev.slotGen != s.gen || ev.slotGen == 0) {
+		// A different owner starts watching the number: tag it anew.
+		s.gen++
+		if s.gen == 0 {
+			s.gen = 1
+		}
+		if s.have != 0 {
+			s.verify = true
+		}
+	}
+	ev.slotGen = s.gen
+	ev.fdNext, ev.fdPrev = s.head, nil
+	if s.head != nil {
+		s.head.fdPrev = ev
+	}
+	s.head = ev
+	s.count(ev, 1)
+	s.want = s.interest()
+	if s.have == 0 && (!b.polling || b.concurrentUpdate()) {
+		// First registration: do it now so that a descriptor the
+		// backend refuses (a regular file under epoll, a closed
+		// number) is reported by Add.
+		if err := b.apply(fd, s); err != nil {
+			b.fdUnlink(ev, s)
+			s.want = s.interest()
+			return err
+		}
+		return nil
+	}
+	b.noteChange(fd, s)
+	return nil
+}
+
+// fdRemove takes ev off its descriptor's list. eager: see delLocked.
+func (b *Base) fdRemove(ev *Event, eager bool) {
+	fd := int(ev.fd)
+	s := &b.fds[fd]
+	b.fdUnlink(ev, s)
+	s.want = s.interest()
+	if eager && s.want == 0 && s.have != 0 && (!b.polling || b.concurrentUpdate()) {
+		b.apply(fd, s)
+		return
+	}
+	b.noteChange(fd, s)
+}
+
+func (b *Base) fdUnlink(ev *Event, s *fdSlot) {
+	if ev.fdPrev != nil {
+		ev.fdPrev.fdNext = ev.fdNext
+	} else {
+		s.head = ev.fdNext
+	}
+	if ev.fdNext != nil {
+		ev.fdNext.fdPrev = ev.fdPrev
+	}
+	ev.fdNext, ev.fdPrev = nil, nil
+	s.count(ev, -1)
+}
+
+// concurrentUpdate reports whether the backend may be updated while the
+// loop is blocked in it (epoll may; poll's array is in the kernel's hands).
+func (b *Base) concurrentUpdate() bool { return b.poller.Concurrent() }
+
+// noteChange records that fd's interest moved. While the loop waits in the
+// kernel the change is applied at once where the backend allows it (no
+// wake-up needed); otherwise it waits for the flush before the next wait,
+// and a loop sleeping in the kernel is woken to make it.
+func (b *Base) noteChange(fd int, s *fdSlot) {
+	if s.want == s.have && !s.verify {
+		return
+	}
+	if b.polling {
+		if b.concurrentUpdate() {
+			b.applyLater(fd, s)
+			return
+		}
+		b.wakeLocked()
+	}
+	if !s.changed {
+		s.changed = true
+		b.changes = append(b.changes, int32(fd))
+	}
+}
+
+// flushChanges brings the backend up to date before the loop waits.
+func (b *Base) flushChanges() {
+	for _, fd := range b.changes {
+		s := &b.fds[fd]
+		s.changed = false
+		b.applyLater(int(fd), s)
+	}
+	b.changes = b.changes[:0]
+}
+
+// apply tells the backend about fd's interest. If the backend refuses, the
+// slot is left unregistered.
+func (b *Base) apply(fd int, s *fdSlot) error {
+	if s.want == s.have && !s.verify {
+		return nil
+	}
+	err := b.poller.Update(fd, s.gen, s.have, s.want)
+	s.verify = false
+	if err != nil {
+		s.have = 0
+		return err
+	}
+	s.have = s.want
+	return nil
+}
+
+// applyLater is apply for a change that Add or Del could not report: if
+// the backend refuses (the descriptor was closed while still watched, say),
+// the slot's events are made active as if the descriptor had reported an
+// error, so their callbacks learn of it from their next read or write, as
+// they would from EPOLLERR.
+func (b *Base) applyLater(fd int, s *fdSlot) {
+	if b.apply(fd, s) != nil {
+		for ev := s.head; ev != nil; ev = ev.fdNext {
+			b.activateLocked(ev, ev.events&(Read|Write), 1)
+		}
+	}
+}
+
+// activateReady turns n readiness reports into active events, in the
+// order libevent uses (evmap_io_active_): every event on the descriptor
+// whose conditions fired, with just those conditions.
+func (b *Base) activateReady(n int) {
+	for i := 0; i < n; i++ {
+		r := &b.events[i]
+		fd := int(r.Fd)
+		if fd == b.waker.Fd() {
+			b.waker.Drain()
+			continue
+		}
+		if fd == b.signals.fd() {
+			b.signals.dispatch(b)
+			continue
+		}
+		if fd >= len(b.fds) {
+			continue
+		}
+		s := &b.fds[fd]
+		if r.Gen != s.gen {
+			continue // a report for an earlier owner of the number
+		}
+		var what Flag
+		if r.Ready&(poller.ReadyHup|poller.ReadyErr) != 0 {
+			what = Read | Write | Closed
+		} else {
+			if r.Ready&poller.ReadyIn != 0 {
+				what |= Read
+			}
+			if r.Ready&poller.ReadyOut != 0 {
+				what |= Write
+			}
+			if r.Ready&poller.ReadyRDHup != 0 {
+				what |= Closed
+			}
+		}
+		for ev := s.head; ev != nil; ev = ev.fdNext {
+			if res := ev.events & what; res != 0 {
+				b.activateLocked(ev, res, 1)
+			}
+		}
+	}
+}

@@ -1,0 +1,58 @@
+// Command timer is libevent's time-test sample on levent: a persistent
+// timer that prints the time elapsed since the previous tick once a second.
+//
+//	timer [-n ticks] [-interval d]
+//
+// With -n it stops after that many ticks (the loop ends because the timer
+// is deleted and nothing else is pending); without it, it runs until
+// interrupted.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/levent-go/levent/event"
+)
+
+func main() {
+	n := flag.Int("n", 0, "stop after this many ticks (0: run until interrupted)")
+	interval := flag.Duration("interval", time.Second, "time between ticks")
+	flag.Parse()
+	if err := run(*n, *interval); err != nil {
+		fmt.Fprintln(os.Stderr, "timer:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ticks int, interval time.Duration) error {
+	base, err := event.NewBase() // event_base_new()
+	if err != nil {
+		return err
+	}
+	defer base.Close() // event_base_free(base)
+
+	last := time.Now()
+	count := 0
+	var timeout *event.Event
+	// event_assign(&timeout, base, -1, EV_PERSIST, timeout_cb, &timeout)
+	timeout, err = event.New(base, -1, event.Persist, func(fd int, what event.Flag) {
+		now := time.Now()
+		fmt.Printf("timeout_cb called at %s: %.3f seconds elapsed.\n",
+			now.Format("15:04:05"), now.Sub(last).Seconds())
+		last = now
+		count++
+		if ticks > 0 && count == ticks {
+			timeout.Del() // nothing left pending: Dispatch returns
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if err := timeout.Add(interval); err != nil { // event_add(&timeout, &tv)
+		return err
+	}
+	return base.Dispatch() // event_base_dispatch(base)
+}
