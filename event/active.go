@@ -64,8 +64,10 @@ func (b *Base) processActive() int {
 			b.activeRemove(ev)
 			res, calls := ev.res, ev.ncalls
 			if ev.events&Persist == 0 {
-				// Non-pending before the callback, so it may Add again.
-				b.delLocked(ev, false)
+				if ev.pending() {
+					// Non-pending before the callback, so it may Add again.
+					b.delLocked(ev, false)
+				}
 			} else if ev.timeout > 0 {
 				b.rearm(ev, res)
 			}

@@ -42,7 +42,8 @@ type Base struct {
 	submits []func() // work handed over by Submit, run in order
 	spare   []func() // the other half of the submit double buffer
 
-	events []poller.Event // readiness reports, reused between waits
+	events     []poller.Event // readiness reports, reused between waits
+	quietWaits int            // waits in a row that used under a quarter of events
 
 	now      int64 // cached clock while processing an iteration, 0 otherwise
 	exitAt   int64 // deadline of a pending LoopExit, 0 if none
@@ -103,8 +104,9 @@ func NewBaseWithConfig(cfg Config) (*Base, error) {
 // Event slice bounds for one Wait: it doubles when a wait fills it and
 // halves when a wait uses under a quarter, between these sizes.
 const (
-	minEvents = 128
-	maxEvents = 8192
+	minEvents   = 128
+	maxEvents   = 8192
+	shrinkAfter = 1024
 )
 
 // fdLimit is the largest descriptor number the process can have, used to

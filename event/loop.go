@@ -107,13 +107,22 @@ func (b *Base) nextTimeout() time.Duration {
 }
 
 // resizeEvents grows the readiness buffer when a wait filled it and
-// shrinks it when waits use little of it.
+// shrinks it after shrinkAfter waits in a row used under a quarter of it,
+// so that a load alternating between busy and quiet waits does not
+// reallocate the buffer again and again.
 func (b *Base) resizeEvents(n int) {
-	switch l := len(b.events); {
+	l := len(b.events)
+	switch {
 	case n == l && l < maxEvents:
 		b.events = make([]poller.Event, 2*l)
+		b.quietWaits = 0
 	case n < l/4 && l > minEvents:
-		b.events = make([]poller.Event, l/2)
+		if b.quietWaits++; b.quietWaits >= shrinkAfter {
+			b.events = make([]poller.Event, l/2)
+			b.quietWaits = 0
+		}
+	default:
+		b.quietWaits = 0
 	}
 }
 

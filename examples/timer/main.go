@@ -3,15 +3,16 @@
 //
 //	timer [-n ticks] [-interval d]
 //
-// With -n it stops after that many ticks (the loop ends because the timer
-// is deleted and nothing else is pending); without it, it runs until
-// interrupted.
+// With -n it stops after that many ticks; without it, it runs until
+// interrupted. SIGINT and SIGTERM end it cleanly: a signal event asks the
+// loop to exit, and the program returns 0.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/levent-go/levent/event"
@@ -45,7 +46,7 @@ func run(ticks int, interval time.Duration) error {
 		last = now
 		count++
 		if ticks > 0 && count == ticks {
-			timeout.Del() // nothing left pending: Dispatch returns
+			base.LoopExit(0)
 		}
 	})
 	if err != nil {
@@ -53,6 +54,15 @@ func run(ticks int, interval time.Duration) error {
 	}
 	if err := timeout.Add(interval); err != nil { // event_add(&timeout, &tv)
 		return err
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		stop, err := event.NewSignal(base, sig, func(int, event.Flag) { base.LoopExit(0) })
+		if err != nil {
+			return err
+		}
+		if err := stop.Add(0); err != nil {
+			return err
+		}
 	}
 	return base.Dispatch() // event_base_dispatch(base)
 }

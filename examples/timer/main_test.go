@@ -1,0 +1,31 @@
+package main
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/levent-go/levent/internal/exampletest"
+)
+
+func TestTicksThenExits(t *testing.T) {
+	bin := exampletest.Build(t, ".")
+	p := exampletest.Start(t, bin, "-n", "3", "-interval", "50ms")
+	for i := 0; i < 3; i++ {
+		l := p.Expect("timeout_cb called at")
+		if !strings.Contains(l, "seconds elapsed.") {
+			t.Fatalf("line %q lacks the elapsed time", l)
+		}
+	}
+	if ws := p.Wait(10 * time.Second); !ws.Exited() || ws.ExitStatus() != 0 {
+		t.Fatalf("status %v, want exit 0 after 3 ticks", ws)
+	}
+}
+
+func TestInterruptStopsIt(t *testing.T) {
+	bin := exampletest.Build(t, ".")
+	p := exampletest.Start(t, bin, "-interval", "20ms")
+	p.Expect("timeout_cb called at")
+	p.ExitsCleanly(syscall.SIGINT)
+}
