@@ -45,7 +45,8 @@ type Base struct {
 	events     []poller.Event // readiness reports, reused between waits
 	quietWaits int            // waits in a row that used under a quarter of events
 
-	now      int64 // cached clock while processing an iteration, 0 otherwise
+	now       int64 // cached clock of this iteration, 0 until first read or outside one
+	cacheTime bool  // an iteration is being processed: clock caches its reading
 	exitAt   int64 // deadline of a pending LoopExit, 0 if none
 	running  bool  // a goroutine is inside Loop
 	polling  bool  // the loop is inside Wait, without the lock
@@ -199,10 +200,10 @@ func (b *Base) Features() Feature { return b.features }
 // Priorities is the number of priority levels.
 func (b *Base) Priorities() int { return len(b.active) }
 
-// Now returns the time cached at the start of the current loop iteration,
-// or reads the clock when no iteration is running
-// (event_base_gettimeofday_cached). It is monotonic: compare it with other
-// Now values, or subtract them.
+// Now returns the loop's cached time (event_base_gettimeofday_cached):
+// within an iteration, every call sees the same time, read once after the
+// wait returned; outside one, it reads the clock. It is monotonic: compare
+// it with other Now values, or subtract them.
 func (b *Base) Now() time.Time {
 	b.mu.Lock()
 	t := b.clock()
@@ -217,7 +218,11 @@ func (b *Base) clock() int64 {
 	if b.now != 0 {
 		return b.now
 	}
-	return monoNow()
+	t := monoNow()
+	if b.cacheTime {
+		b.now = t
+	}
+	return t
 }
 
 // NumEvents reports how many user events are pending (added) and how many

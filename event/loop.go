@@ -35,7 +35,7 @@ func (b *Base) Loop(flags LoopFlag) error {
 	b.running = true
 	b.gotExit, b.gotBreak = false, false
 	err := b.loop(flags)
-	b.now = 0
+	b.now, b.cacheTime = 0, false
 	b.running = false
 	if b.closed {
 		if e := b.releaseLocked(); err == nil {
@@ -57,7 +57,7 @@ func (b *Base) loop(flags LoopFlag) error {
 			timeout = b.nextTimeout()
 		}
 		b.flushChanges()
-		b.now = 0
+		b.now, b.cacheTime = 0, false
 		b.polling, b.sleeping = true, timeout != 0
 		b.mu.Unlock()
 		n, err := b.poller.Wait(b.events, timeout)
@@ -66,7 +66,9 @@ func (b *Base) loop(flags LoopFlag) error {
 		if err != nil {
 			return fmt.Errorf("event: %s: %w", b.poller.Name(), err)
 		}
-		b.now = monoNow()
+		// The clock is read when first needed in this iteration (an
+		// iteration without timers never reads it) and then cached.
+		b.cacheTime = true
 		b.activateReady(n)
 		b.resizeEvents(n)
 		b.activateTimeouts()
@@ -130,12 +132,16 @@ func (b *Base) resizeEvents(n int) {
 // Timeout (timeout_process), and notices a LoopExit whose time came. A
 // non-persistent event stops being pending, descriptor included.
 func (b *Base) activateTimeouts() {
-	if b.exitAt != 0 && b.now >= b.exitAt {
+	if b.exitAt == 0 && b.timers.Len() == 0 {
+		return
+	}
+	now := b.clock()
+	if b.exitAt != 0 && now >= b.exitAt {
 		b.exitAt = 0
 		b.gotExit = true
 	}
 	for {
-		e, ok := b.timers.PopExpired(b.now)
+		e, ok := b.timers.PopExpired(now)
 		if !ok {
 			return
 		}
