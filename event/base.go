@@ -47,13 +47,13 @@ type Base struct {
 
 	now       int64 // cached clock of this iteration, 0 until first read or outside one
 	cacheTime bool  // an iteration is being processed: clock caches its reading
-	exitAt   int64 // deadline of a pending LoopExit, 0 if none
-	running  bool  // a goroutine is inside Loop
-	polling  bool  // the loop is inside Wait, without the lock
-	sleeping bool  // ... and may block there: new work needs a wake-up
-	closed   bool
-	gotExit  bool
-	gotBreak bool
+	exitAt    int64 // deadline of a pending LoopExit, 0 if none
+	running   bool  // a goroutine is inside Loop
+	polling   bool  // the loop is inside Wait, without the lock
+	sleeping  bool  // ... and may block there: new work needs a wake-up
+	closed    bool
+	gotExit   bool
+	gotBreak  bool
 }
 
 // NewBase returns a base with the default configuration: the best backend

@@ -3,6 +3,7 @@ package event
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -220,5 +221,36 @@ func TestPendingSignalEventKeepsDispatchRunning(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Dispatch did not return after the signal event fired")
+	}
+}
+
+func TestClosingABaseWithSignalEventsLeavesNothingBehind(t *testing.T) {
+	before := runtime.NumGoroutine()
+	fds := openFds(t)
+	for i := 0; i < 5; i++ {
+		b, err := NewBase()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fired := 0
+		ev, err := NewSignal(b, syscall.SIGUSR1, func(int, Flag) { fired++; b.LoopBreak() })
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustAdd(t, ev, 0)
+		syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+		dispatchWithin(t, b, 10*time.Second)
+		if fired != 1 {
+			t.Fatalf("fired %d, want 1", fired)
+		}
+		if err := b.Close(); err != nil { // the event is still pending
+			t.Fatal(err)
+		}
+	}
+	if n := settleGoroutines(before); n > before {
+		t.Errorf("%d goroutines after closing the bases, %d before", n, before)
+	}
+	if got := openFds(t); got != fds {
+		t.Errorf("%d descriptors open after closing the bases, %d before", got, fds)
 	}
 }
