@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# micro.sh builds levbench (levent and Go runtime timers) and levbench-c
+# (libevent 2.1), runs every parameter set of SPEC.md for each
+# implementation, interleaved (A B A B A B), and prints a table of medians
+# with the ratios levent/libevent and levent/go-runtime-timers, then checks
+# levent's targets.
+#
+#   bench/micro.sh             full run, 3 repetitions (about 5-10 minutes)
+#   QUICK=1 bench/micro.sh     smaller parameter sets, 1 repetition (about 1-2 min)
+#   REPS=5 bench/micro.sh      more repetitions
+#   OUT=dir bench/micro.sh     keep the raw lines in dir/raw.txt
+#
+# Micro-benchmarks are single-threaded, so nothing is pinned. The machine
+# may be shared and noisy: compare medians and ratios, not single runs.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+quick=${QUICK:-0}
+if [[ $quick == 1 ]]; then reps=${REPS:-1}; else reps=${REPS:-3}; fi
+out=${OUT:-$(mktemp -d)}
+mkdir -p "$out"
+raw=$out/raw.txt
+: >"$raw"
+
+gobin=$here/bin/levbench
+cbin=$here/bin/levbench-c
+echo "building $gobin and $cbin" >&2
+mkdir -p "$here/bin"
+(cd "$here" && go build -o "$gobin" ./cmd/levbench)
+gcc -O2 -Wall -o "$cbin" "$here/c/levbench.c" -levent
+
+# run_case ID IMPLS ARGS... runs ARGS on each implementation in IMPLS
+# (space-separated: lev, libev, rt, libev0), reps times, interleaved.
+# libev0 is libevent's default, coarse timer mode: ARGS' last argument
+# (PRECISE) is replaced by 0.
+run_case() {
+	local id=$1 impls=$2 rep impl line
+	shift 2
+	for ((rep = 1; rep <= reps; rep++)); do
+		for impl in $impls; do
+			case $impl in
+			lev) line=$("$gobin" -impl=levent "$@") ;;
+			rt) line=$("$gobin" -impl=go-runtime-timers "$@") ;;
+			libev) line=$("$cbin" "$@") ;;
+			libev0) line=$("$cbin" "${@:1:$#-1}" 0) ;;
+			esac
+			echo "$line" >&2
+			echo "$id $impl $line" >>"$raw"
+		done
+	done
+}
+
+start=$(date +%s)
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs; $reps repetition(s)" >&2
+
+run_case "pipechain(100,1,100)" "lev libev" pipechain 100 1 100
+run_case "pipechain(1000,100,10000)" "lev libev" pipechain 1000 100 10000
+if [[ $quick != 1 ]]; then
+	run_case "pipechain(10000,100,10000)" "lev libev" pipechain 10000 100 10000
+	run_case "pipechain(10000,1000,100000)" "lev libev" pipechain 10000 1000 100000
+	run_case "pipechain(100,1,100,pair)" "lev libev" pipechain 100 1 100 25 pair
+	run_case "pipechain(1000,100,10000,pair)" "lev libev" pipechain 1000 100 10000 25 pair
+fi
+run_case "timer_churn(1000)" "lev libev rt" timer_churn 1000
+run_case "timer_churn(100000)" "lev libev rt" timer_churn 100000
+[[ $quick == 1 ]] || run_case "timer_churn(1000000)" "lev libev rt" timer_churn 1000000
+run_case "timer_fire(10000)" "lev libev rt libev0" timer_fire 10000 1
+[[ $quick == 1 ]] || run_case "timer_fire(100000)" "lev libev rt libev0" timer_fire 100000 1
+run_case "activate" "lev libev" activate
+run_case "loop_once" "lev libev" loop_once
+run_case "memory" "lev libev rt" memory
+
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - start)) s" >&2
+echo "raw lines: $raw" >&2
+echo
+
+awk -v reps="$reps" -f "$here/table.awk" "$raw"
