@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"unsafe"
 
 	"github.com/levent-go/levent/event"
 	"golang.org/x/sys/unix"
@@ -113,9 +114,36 @@ func runPipechain(impl string, a *argList) (string, error) {
 	}
 
 	med := percentile(dispatch, 50)
-	return fmt.Sprintf("bench=pipechain impl=%s pipes=%d active=%d writes=%d fds=%s us_per_iter=%.1f ns_per_event=%.1f total_us_per_iter=%.1f",
+	line := fmt.Sprintf("bench=pipechain impl=%s pipes=%d active=%d writes=%d fds=%s us_per_iter=%.1f ns_per_event=%.1f total_us_per_iter=%.1f",
 		impl, P, A, W, fds,
-		float64(med)/1e3, float64(med)/float64(A+W), float64(percentile(total, 50))/1e3), nil
+		float64(med)/1e3, float64(med)/float64(A+W), float64(percentile(total, 50))/1e3)
+	if rawIO {
+		line += " io=raw"
+	}
+	return line, nil
+}
+
+// rawIO (LEVBENCH_RAWIO=1) makes the callbacks read and write with
+// RawSyscall, as C does, instead of x/sys/unix's Read and Write, whose
+// entry into and exit from the Go scheduler costs a few hundred ns per
+// call on this platform. It separates the loop's cost from the cost of
+// Go's system call wrappers; the line then ends with io=raw.
+var rawIO = os.Getenv("LEVBENCH_RAWIO") == "1"
+
+func rawRead(fd int, p []byte) (int, error) {
+	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
+
+func rawWrite(fd int, p []byte) (int, error) {
+	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
 }
 
 // callback is pipe i's read callback: read one byte, and while writes
@@ -124,8 +152,12 @@ func runPipechain(impl string, a *argList) (string, error) {
 func (c *chain) callback(i int) event.Callback {
 	next := (i + 1) % len(c.w)
 	var buf [1]byte
+	read, write := unix.Read, unix.Write
+	if rawIO {
+		read, write = rawRead, rawWrite
+	}
 	return func(fd int, _ event.Flag) {
-		n, err := unix.Read(fd, buf[:])
+		n, err := read(fd, buf[:])
 		if err != nil || n < 0 {
 			c.failures++
 		} else {
@@ -133,7 +165,7 @@ func (c *chain) callback(i int) event.Callback {
 		}
 		if c.writes > 0 {
 			buf[0] = 'e'
-			if n, err := unix.Write(c.w[next], buf[:]); err != nil || n != 1 {
+			if n, err := write(c.w[next], buf[:]); err != nil || n != 1 {
 				c.failures++
 			}
 			c.writes--
