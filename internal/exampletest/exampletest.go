@@ -79,6 +79,12 @@ func Start(t testing.TB, bin string, args ...string) *Proc {
 		close(p.done)
 	}()
 	t.Cleanup(func() {
+		// Read what nobody read, so that the output copy Wait waits for
+		// never blocks on a full line channel.
+		go func() {
+			for range p.lines {
+			}
+		}()
 		select {
 		case <-p.done:
 		default:

@@ -1,0 +1,314 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/levent-go/levent/internal/exampletest"
+)
+
+// startServer builds the example, starts the server on a free port and
+// waits until it listens.
+func startServer(t *testing.T) (bin, port string, p *exampletest.Proc) {
+	t.Helper()
+	bin = exampletest.Build(t, ".")
+	port = strconv.Itoa(exampletest.FreePort(t))
+	p = exampletest.Start(t, bin, "127.0.0.1", port)
+	if l, want := p.NextLine(), "listening on 127.0.0.1:"+port; l != want {
+		t.Fatalf("got %q, want %q", l, want)
+	}
+	return bin, port, p
+}
+
+// dial connects to the server and checks the welcome on both ends.
+func dial(t *testing.T, server *exampletest.Proc, port string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c := exampletest.Dial(t, "tcp", "127.0.0.1:"+port)
+	r := bufio.NewReader(c)
+	expectReply(t, c, r, "Welcome.\n")
+	if l, want := server.NextLine(), "new client: "+c.LocalAddr().String(); l != want {
+		t.Fatalf("got %q, want %q", l, want)
+	}
+	return c, r
+}
+
+// expectReply reads one line from the server and compares it with want.
+func expectReply(t *testing.T, c net.Conn, r *bufio.Reader, want string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
+	got, err := r.ReadString('\n')
+	if err != nil || got != want {
+		t.Fatalf("server sent %q (err %v), want %q", got, err, want)
+	}
+}
+
+// expectEOF checks that the server closed the connection.
+func expectEOF(t *testing.T, c net.Conn, r *bufio.Reader) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
+	if b, err := r.ReadByte(); err != io.EOF {
+		t.Fatalf("read %q, %v; want the server to close (EOF)", b, err)
+	}
+}
+
+// send writes s to the server and checks the server's log line.
+func send(t *testing.T, server *exampletest.Proc, c net.Conn, s string) {
+	t.Helper()
+	if _, err := io.WriteString(c, s); err != nil {
+		t.Fatal(err)
+	}
+	if l, want := server.NextLine(), "receive from client: "+strings.TrimSuffix(s, "\n"); l != want {
+		t.Fatalf("got %q, want %q", l, want)
+	}
+}
+
+// openFds counts the process's open descriptors.
+func openFds(t *testing.T, pid int) int {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// waitFds waits until the process has want descriptors open.
+func waitFds(t *testing.T, pid, want int) {
+	t.Helper()
+	deadline := time.Now().Add(exampletest.Timeout)
+	for {
+		got := openFds(t, pid)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server has %d descriptors open, want %d", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestServerGreetsEchoesAndClosesOnQuit(t *testing.T) {
+	_, port, server := startServer(t)
+	c, r := dial(t, server, port)
+	send(t, server, c, "hello\n")
+	expectReply(t, c, r, "->hello\n")
+	send(t, server, c, "a\x00b\n") // the original's strlen cut the reply at the NUL
+	expectReply(t, c, r, "->a\x00b\n")
+	send(t, server, c, "QUIT\n")
+	expectEOF(t, c, r)
+	server.ExitsCleanly(syscall.SIGTERM)
+}
+
+func TestServerServesInterleavedClientsAndReleasesTheirDescriptors(t *testing.T) {
+	_, port, server := startServer(t)
+	pid := server.Cmd.Process.Pid
+	base := openFds(t, pid)
+	a, ra := dial(t, server, port)
+	b, rb := dial(t, server, port)
+	send(t, server, a, "one\n")
+	send(t, server, b, "two\n")
+	expectReply(t, b, rb, "->two\n")
+	expectReply(t, a, ra, "->one\n")
+	send(t, server, b, "three\n")
+	expectReply(t, b, rb, "->three\n")
+
+	a.Close() // without quit: the server sees end of file
+	l := server.NextLine()
+	if !strings.HasPrefix(l, "Remote connection[fd: ") || !strings.HasSuffix(l, "] has been closed") {
+		t.Fatalf("got %q, want the remote-close message", l)
+	}
+	send(t, server, b, "quit\n")
+	expectEOF(t, b, rb)
+	waitFds(t, pid, base)
+	server.ExitsCleanly(syscall.SIGINT)
+}
+
+func TestServerWaitsForAClientThatReadsSlowly(t *testing.T) {
+	_, port, server := startServer(t)
+	// A late reader fills the socket buffers both ways: the server must
+	// stop reading while its reply waits for room, and lose nothing.
+	c, err := net.Dial("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const size = 4 << 20
+	go func() {
+		// No newline and no 'q': one long run of chunks, none of them quit.
+		c.Write(bytes.Repeat([]byte("x"), size))
+		c.(*net.TCPConn).CloseWrite()
+	}()
+	server.Expect("new client: ")
+	read := make(chan []byte, 1)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
+		b, _ := io.ReadAll(c)
+		read <- b
+	}()
+	// The server logs every chunk; reading its log keeps it from blocking
+	// on a full pipe. It closes the connection once all is answered.
+	server.Expect("has been closed")
+	got, ok := bytes.CutPrefix(<-read, []byte(welcome))
+	if !ok {
+		t.Fatalf("reply starts %q, want the welcome", got[:min(len(got), 20)])
+	}
+	// Every chunk the server read came back whole, behind "->".
+	replies := bytes.Count(got, []byte("->"))
+	if x := bytes.Count(got, []byte("x")); x != size || len(got) != size+2*replies {
+		t.Fatalf("got %d bytes with %d x in %d replies, want %d x and nothing else but the arrows", len(got), x, replies, size)
+	}
+	server.ExitsCleanly(syscall.SIGTERM)
+}
+
+func TestServerRejectsBadArguments(t *testing.T) {
+	bin := exampletest.Build(t, ".")
+	for _, tc := range []struct {
+		args []string
+		line string
+		code int
+	}{
+		{nil, "usage: echo-events [-client] ip port", 2},
+		{[]string{"127.0.0.1", "80x"}, `echo-events: "80x" is not a port number`, 1},
+		{[]string{"localhost", "80"}, `echo-events: "localhost" is not an IPv4 address`, 1},
+	} {
+		p := exampletest.Start(t, bin, tc.args...)
+		if l := p.NextLine(); l != tc.line {
+			t.Errorf("args %q: got %q, want %q", tc.args, l, tc.line)
+		}
+		exitsWith(t, p, tc.code)
+	}
+}
+
+// startClient starts the example's client against the server and checks
+// its greeting.
+func startClient(t *testing.T, bin, port string, server *exampletest.Proc) *exampletest.Proc {
+	t.Helper()
+	c := exampletest.Start(t, bin, "-client", "127.0.0.1", port)
+	if l := c.NextLine(); l != "connect to server successfully" {
+		t.Fatalf("got %q, want the connect message", l)
+	}
+	if l := c.NextLine(); l != "recv from server <<< Welcome." {
+		t.Fatalf("got %q, want the welcome", l)
+	}
+	server.Expect("new client: 127.0.0.1:")
+	return c
+}
+
+// typeLine writes a line to the client's standard input.
+func typeLine(t *testing.T, c *exampletest.Proc, line string) {
+	t.Helper()
+	if _, err := io.WriteString(c.Stdin(), line+"\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// expectLines checks p's next lines.
+func expectLines(t *testing.T, p *exampletest.Proc, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if l := p.NextLine(); l != w {
+			t.Fatalf("got %q, want %q", l, w)
+		}
+	}
+}
+
+func TestClientTalksUntilTheServerClosesOnQuit(t *testing.T) {
+	bin, port, server := startServer(t)
+	c := startClient(t, bin, port, server)
+	typeLine(t, c, "hello")
+	expectLines(t, c, "recv from server <<< ->hello")
+	expectLines(t, server, "receive from client: hello")
+	typeLine(t, c, "quit")
+	expectLines(t, server, "receive from client: quit")
+	expectLines(t, c, "connection close. exit!", "finished")
+	exitsWith(t, c, 0)
+	server.ExitsCleanly(syscall.SIGINT)
+}
+
+func TestClientLeavesOnExit(t *testing.T) {
+	bin, port, server := startServer(t)
+	c := startClient(t, bin, port, server)
+	typeLine(t, c, "exit")
+	expectLines(t, c, "finished")
+	exitsWith(t, c, 0)
+	expectLines(t, server, "receive from client: exit")
+	server.ExitsCleanly(syscall.SIGTERM)
+}
+
+func TestClientAtEndOfInputWaitsForTheReply(t *testing.T) {
+	bin, port, server := startServer(t)
+	c := startClient(t, bin, port, server)
+	typeLine(t, c, "last words")
+	c.Stdin().Close()
+	expectLines(t, c, "recv from server <<< ->last words", "connection close. exit!", "finished")
+	exitsWith(t, c, 0)
+	server.ExitsCleanly(syscall.SIGTERM)
+}
+
+func TestClientReadsInputFromAFile(t *testing.T) {
+	bin, port, server := startServer(t)
+	in := filepath.Join(t.TempDir(), "input")
+	if err := os.WriteFile(in, []byte("from a file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(bin, "-client", "127.0.0.1", port)
+	cmd.Stdin = f // epoll refuses a regular file
+	out, err := cmd.CombinedOutput()
+	want := "connect to server successfully\n" +
+		"recv from server <<< Welcome.\n" +
+		"recv from server <<< ->from a file\n" +
+		"connection close. exit!\n" +
+		"finished\n"
+	// The welcome and the reply may come in one read.
+	alt := strings.Replace(want, "Welcome.\nrecv from server <<< ", "Welcome.\n", 1)
+	if err != nil || (string(out) != want && string(out) != alt) {
+		t.Fatalf("client: %v, output\n%s\nwant\n%s", err, out, want)
+	}
+	server.Expect("receive from client: from a file")
+	server.ExitsCleanly(syscall.SIGINT)
+}
+
+func TestClientStopsOnSignal(t *testing.T) {
+	bin, port, server := startServer(t)
+	c := startClient(t, bin, port, server)
+	c.ExitsCleanly(syscall.SIGINT)
+	expectLines(t, c, "finished")
+	server.ExitsCleanly(syscall.SIGINT)
+}
+
+func TestClientWithoutServerFails(t *testing.T) {
+	bin := exampletest.Build(t, ".")
+	port := strconv.Itoa(exampletest.FreePort(t))
+	c := exampletest.Start(t, bin, "-client", "127.0.0.1", port)
+	want := "echo-events: tcp_connect error!: connect: connection refused"
+	if l := c.NextLine(); l != want {
+		t.Fatalf("got %q, want %q", l, want)
+	}
+	exitsWith(t, c, 1)
+}
+
+// exitsWith waits for p to end by itself and checks its exit status.
+func exitsWith(t *testing.T, p *exampletest.Proc, code int) {
+	t.Helper()
+	if ws := p.Wait(exampletest.Timeout); !ws.Exited() || ws.ExitStatus() != code {
+		t.Fatalf("status %v, want exit %d", ws, code)
+	}
+}
