@@ -11,6 +11,7 @@ import (
 // per registered descriptor in a dense array, with an index from the
 // descriptor number into it so Update is O(1).
 type poll struct {
+	ts   unix.Timespec // Wait's timeout, kept here so it does not escape per call
 	fds  []unix.PollFd
 	gens []uint32 // gens[i] is the generation of fds[i]
 	idx  []int32  // idx[fd] is 1 + the position of fd in fds, 0 if absent
@@ -71,8 +72,8 @@ func (p *poll) Update(fd int, gen uint32, old, new Interest) error {
 func (p *poll) Wait(events []Event, timeout time.Duration) (int, error) {
 	var ts *unix.Timespec
 	if timeout >= 0 {
-		t := unix.NsecToTimespec(int64(timeout))
-		ts = &t
+		p.ts = unix.NsecToTimespec(int64(timeout))
+		ts = &p.ts
 	}
 	n, err := ppoll(p.fds, ts)
 	if err != nil {

@@ -1,0 +1,399 @@
+package bufferevent
+
+import (
+	"errors"
+	"io"
+	"math"
+)
+
+// Buffer is a queue of bytes: data is added at the end and removed from the
+// front. It is levent's evbuffer, and a BufferEvent keeps one for input and
+// one for output. Unlike evbuffer's chain of chunks it is a single growable
+// ring, so adding and removing never allocate once the ring is big enough,
+// and the data is at most two slices, which ReadFd and WriteFd pass to one
+// readv or writev.
+//
+// The zero value is an empty buffer ready to use; it allocates nothing until
+// data is first written. A Buffer is not safe for concurrent use: a
+// BufferEvent's buffers belong to its Base's loop goroutine.
+//
+// # Memory
+//
+// Storage is a power-of-two array of at least 4 KiB, taken from a pool per
+// size class and given back to it. Growth doubles, and never goes beyond the
+// smallest class holding the data plus what is being added. Arrays above
+// 4 MiB come from make and are left to the garbage collector when the buffer
+// empties.
+//
+// A buffer gives its storage back when Read, ReadByte, ReadLine, Drain,
+// Reset, WriteTo, WriteFd or AddBuffer (as the source) empties it, so an
+// idle connection holds no buffer memory. The exception is a buffer that
+// cycles: once it has been refilled after giving its storage back, without
+// a Trim in between, it is serving a request/response loop. Returning the
+// array and taking it again for every message would cost two pool
+// operations per message, about as much as the rest of the buffers' work in
+// an echo loop (BenchmarkEchoCycleBuffers), so such a buffer keeps its
+// empty storage until Trim, which a BufferEvent calls when it finds the
+// connection idle. ReadLineSlice never gives storage back, because the line
+// it returns points into it; Trim does, or the buffer's next emptying.
+type Buffer struct {
+	buf      []byte // nil, or the ring: len(buf) == cap(buf), a storage class
+	off      int    // index of the first byte: 0 <= off < len(buf), and off == 0 when n == 0
+	n        int    // bytes held: 0 <= n <= len(buf)
+	readHint int    // free space ReadFd wants before it reads; 0 means minStorage
+	fills    uint8  // times storage was taken while the buffer had none, since the last Trim; saturates
+
+	// notify, if set, runs after an exported method other than ReadFd,
+	// WriteFd and Trim has changed the contents. A BufferEvent sets it to
+	// notice user code writing to its output or draining its input; its
+	// own I/O uses ReadFd and WriteFd, which do not call it. notify must
+	// not change the buffer.
+	notify func()
+}
+
+// keepStorageAfter is how many times a buffer must take storage, between
+// Trims, before it keeps its storage when it empties. The first fill is
+// every connection's first message; the second shows a loop.
+// Benchmarks set it to math.MaxInt to measure giving storage back at once.
+var keepStorageAfter = 2
+
+// ReadFrom makes room for at least this much before each read, like bytes.MinRead.
+const readFromMin = 512
+
+var (
+	errBadReadCount  = errors.New("bufferevent: reader returned a count out of range")
+	errBadWriteCount = errors.New("bufferevent: writer returned a count out of range")
+)
+
+// Len returns the number of bytes held.
+func (b *Buffer) Len() int { return b.n }
+
+// Cap returns the size of the storage the buffer holds now: 0 when it holds
+// none.
+func (b *Buffer) Cap() int { return len(b.buf) }
+
+// data returns the bytes held, in order, as at most two slices of the ring.
+func (b *Buffer) data() (s1, s2 []byte) {
+	end := b.off + b.n
+	if end <= len(b.buf) {
+		return b.buf[b.off:end], nil
+	}
+	return b.buf[b.off:], b.buf[:end-len(b.buf)]
+}
+
+// space returns the free space after the data, in order, as at most two
+// slices of the ring.
+func (b *Buffer) space() (s1, s2 []byte) {
+	end := b.off + b.n
+	if end >= len(b.buf) {
+		return b.buf[end-len(b.buf) : b.off], nil
+	}
+	return b.buf[end:], b.buf[:b.off]
+}
+
+// at returns the byte i places from the front; 0 <= i < b.n.
+func (b *Buffer) at(i int) byte { return b.buf[(b.off+i)&(len(b.buf)-1)] }
+
+// ringPrefix returns the first n bytes of the sequence s1 followed by s2, or
+// all of it when it is shorter.
+func ringPrefix(s1, s2 []byte, n int) ([]byte, []byte) {
+	if n <= len(s1) {
+		return s1[:n], nil
+	}
+	return s1, s2[:min(n-len(s1), len(s2))]
+}
+
+// reserve makes room for k more bytes. When it has to move the data to
+// larger storage it returns the old storage instead of giving it back, so
+// that the caller can still copy from it (Write(b.Peek(n)) is allowed);
+// the caller passes it to putStorage when done.
+func (b *Buffer) reserve(k int) (old []byte) {
+	if len(b.buf)-b.n >= k {
+		return nil // the common case, kept small enough to inline
+	}
+	return b.grow(k)
+}
+
+// grow moves the data to storage with room for k more bytes and returns
+// the old storage; see reserve.
+func (b *Buffer) grow(k int) (old []byte) {
+	b.countFill()
+	buf := getStorage(storageClass(b.n + k))
+	b.CopyOut(buf)
+	old, b.buf, b.off = b.buf, buf, 0
+	return old
+}
+
+// countFill records that the buffer is about to take storage, if it has none.
+func (b *Buffer) countFill() {
+	if b.buf == nil && b.fills < math.MaxUint8 {
+		b.fills++
+	}
+}
+
+// changed runs notify if k bytes were added or removed, k > 0.
+func (b *Buffer) changed(k int) {
+	if k > 0 && b.notify != nil {
+		b.notify()
+	}
+}
+
+// reset empties the buffer and gives its storage back whatever the policy,
+// without running notify. A freed BufferEvent uses it.
+func (b *Buffer) reset() {
+	putStorage(b.buf)
+	*b = Buffer{notify: b.notify}
+}
+
+// release gives the storage back; the buffer must be empty.
+func (b *Buffer) release() {
+	putStorage(b.buf)
+	b.buf, b.off = nil, 0
+}
+
+// advance removes k bytes from the front, 0 <= k <= b.n, keeping the storage.
+func (b *Buffer) advance(k int) {
+	b.n -= k
+	if b.n == 0 {
+		b.off = 0
+		return
+	}
+	b.off = (b.off + k) & (len(b.buf) - 1)
+}
+
+// drain removes k bytes from the front, 0 <= k <= b.n, and applies the
+// storage policy described on Buffer if that empties the buffer.
+func (b *Buffer) drain(k int) {
+	b.advance(k)
+	if b.n == 0 {
+		b.emptied()
+	}
+}
+
+// emptied gives the storage of a buffer that has just become empty back,
+// unless the buffer is cycling (see Buffer).
+func (b *Buffer) emptied() {
+	if int(b.fills) < keepStorageAfter || len(b.buf) > maxPooled {
+		b.release()
+	}
+}
+
+// ringWrite appends p, which may point into b's own storage.
+func ringWrite[T string | []byte](b *Buffer, p T) {
+	old := b.reserve(len(p))
+	s1, s2 := b.space()
+	k := copy(s1, p)
+	copy(s2, p[k:])
+	b.n += len(p)
+	putStorage(old)
+}
+
+// Write appends p to the buffer. It always returns len(p), nil.
+func (b *Buffer) Write(p []byte) (int, error) {
+	ringWrite(b, p)
+	b.changed(len(p))
+	return len(p), nil
+}
+
+// WriteString appends s to the buffer. It always returns len(s), nil.
+func (b *Buffer) WriteString(s string) (int, error) {
+	ringWrite(b, s)
+	b.changed(len(s))
+	return len(s), nil
+}
+
+// WriteByte appends c to the buffer. It always returns nil.
+func (b *Buffer) WriteByte(c byte) error {
+	putStorage(b.reserve(1))
+	b.buf[(b.off+b.n)&(len(b.buf)-1)] = c
+	b.n++
+	b.changed(1)
+	return nil
+}
+
+// Prepend inserts p at the front of the buffer. In a ring the free space is
+// room at the front as much as at the end, so this copies only p unless
+// the buffer has to grow.
+func (b *Buffer) Prepend(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	old := b.reserve(len(p))
+	b.off = (b.off - len(p)) & (len(b.buf) - 1)
+	k := copy(b.buf[b.off:], p)
+	copy(b.buf, p[k:])
+	b.n += len(p)
+	putStorage(old)
+	b.changed(len(p))
+}
+
+// Read removes up to len(p) bytes from the front of the buffer into p.
+// When the buffer is empty it returns 0, io.EOF, or 0, nil if len(p) is 0.
+func (b *Buffer) Read(p []byte) (int, error) {
+	if b.n == 0 {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	k := b.CopyOut(p)
+	b.drain(k)
+	b.changed(k)
+	return k, nil
+}
+
+// ReadByte removes and returns the first byte, or returns 0, io.EOF when
+// the buffer is empty.
+func (b *Buffer) ReadByte() (byte, error) {
+	if b.n == 0 {
+		return 0, io.EOF
+	}
+	c := b.buf[b.off]
+	b.drain(1)
+	b.changed(1)
+	return c, nil
+}
+
+// CopyOut copies up to len(p) bytes from the front of the buffer into p
+// without removing them, and returns how many it copied
+// (evbuffer_copyout).
+func (b *Buffer) CopyOut(p []byte) int {
+	s1, s2 := b.data()
+	k := copy(p, s1)
+	return k + copy(p[k:], s2)
+}
+
+// Drain removes the first n bytes, or all of them when n > Len, and returns
+// how many it removed. A negative n removes nothing.
+func (b *Buffer) Drain(n int) int {
+	n = min(max(n, 0), b.n)
+	if n > 0 {
+		b.drain(n)
+		b.changed(n)
+	}
+	return n
+}
+
+// Reset empties the buffer, as Drain(Len()) does.
+func (b *Buffer) Reset() { b.Drain(b.n) }
+
+// Trim gives the storage back now if the buffer is empty, and ends the
+// request/response hold described on Buffer, so that the buffer gives its
+// storage back the next time it empties. A BufferEvent calls it when its
+// connection looks idle.
+func (b *Buffer) Trim() {
+	b.fills = 0
+	if b.n == 0 {
+		b.release()
+	}
+}
+
+// Peek returns the first n bytes (all of them when n < 0 or n > Len) as one
+// slice, valid until the next change to the buffer; the buffer keeps them.
+// It copies nothing when the bytes are contiguous in the ring. When they
+// wrap, it first makes the data contiguous (evbuffer_pullup): in place when
+// the free space allows, otherwise by moving it to fresh storage of the same
+// size.
+func (b *Buffer) Peek(n int) []byte {
+	if n < 0 || n > b.n {
+		n = b.n
+	}
+	if b.off+n > len(b.buf) {
+		b.linearize()
+	}
+	return b.buf[b.off : b.off+n : b.off+n]
+}
+
+// linearize makes the data, which wraps, contiguous.
+func (b *Buffer) linearize() {
+	head := len(b.buf) - b.off // bytes before the wrap, at buf[off:]
+	wrapped := b.n - head      // bytes after it, at buf[:wrapped]
+	free := len(b.buf) - b.n   // the gap buf[wrapped:off]
+	switch {
+	case head <= free:
+		// Slide the wrapped part up by head, then put the head part below it.
+		copy(b.buf[head:], b.buf[:wrapped])
+		copy(b.buf, b.buf[b.off:])
+		b.off = 0
+	case wrapped <= free:
+		// Slide the head part down by wrapped, then put the wrapped part after it.
+		copy(b.buf[b.off-wrapped:], b.buf[b.off:])
+		copy(b.buf[len(b.buf)-wrapped:], b.buf[:wrapped])
+		b.off -= wrapped
+	default:
+		buf := getStorage(len(b.buf))
+		b.CopyOut(buf)
+		putStorage(b.buf)
+		b.buf, b.off = buf, 0
+	}
+}
+
+// AddBuffer moves all of src to the end of b, leaving src empty
+// (evbuffer_add_buffer). When b is empty it takes src's storage instead of
+// copying. Adding a buffer to itself, or a nil buffer, does nothing.
+func (b *Buffer) AddBuffer(src *Buffer) {
+	if src == nil || src == b || src.n == 0 {
+		return
+	}
+	k := src.n
+	if b.n == 0 {
+		// Swap storage: b's empty array, if it kept one, goes to src, whose
+		// storage policy then decides whether to keep it.
+		b.countFill()
+		b.buf, src.buf = src.buf, b.buf
+		b.off, b.n = src.off, src.n
+		src.off, src.n = 0, 0
+		src.drain(0)
+	} else {
+		putStorage(b.reserve(k)) // src's storage is not b's: nothing points into the old array
+		s1, s2 := src.data()
+		ringWrite(b, s1)
+		ringWrite(b, s2)
+		src.drain(k)
+	}
+	b.changed(k)
+	src.changed(k)
+}
+
+// ReadFrom reads from r until io.EOF and appends what it read. It returns
+// the number of bytes read and the first error other than io.EOF.
+func (b *Buffer) ReadFrom(r io.Reader) (total int64, err error) {
+	for err == nil {
+		putStorage(b.reserve(readFromMin))
+		s1, _ := b.space()
+		var k int
+		k, err = r.Read(s1)
+		if k < 0 || k > len(s1) {
+			k, err = 0, errBadReadCount
+		}
+		b.n += k
+		total += int64(k)
+	}
+	b.drain(0) // applies the storage policy if nothing came
+	b.changed(int(total))
+	if err == io.EOF {
+		err = nil
+	}
+	return total, err
+}
+
+// WriteTo writes the buffer's contents to w, removing what was written,
+// until the buffer is empty or w fails. It returns the number of bytes
+// written and the error, io.ErrShortWrite when w wrote less without one.
+func (b *Buffer) WriteTo(w io.Writer) (total int64, err error) {
+	for b.n > 0 && err == nil {
+		s1, _ := b.data()
+		var k int
+		k, err = w.Write(s1)
+		switch {
+		case k < 0 || k > len(s1):
+			k, err = 0, errBadWriteCount
+		case k < len(s1) && err == nil:
+			err = io.ErrShortWrite
+		}
+		b.drain(k)
+		total += int64(k)
+	}
+	b.changed(int(total))
+	return total, err
+}

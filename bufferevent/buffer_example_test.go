@@ -1,0 +1,36 @@
+package bufferevent_test
+
+import (
+	"fmt"
+
+	"github.com/levent-go/levent/bufferevent"
+)
+
+func ExampleBuffer_ReadLine() {
+	var in bufferevent.Buffer
+	in.WriteString("GET / HTTP/1.1\r\nHost: example.com\r\n\r\nbody")
+	for {
+		line, ok := in.ReadLine(bufferevent.EOLCRLF)
+		if !ok || len(line) == 0 {
+			break // no complete line yet, or the blank line ending the header
+		}
+		fmt.Printf("%q\n", line)
+	}
+	fmt.Printf("%d bytes left: %q\n", in.Len(), in.Peek(-1))
+	// Output:
+	// "GET / HTTP/1.1"
+	// "Host: example.com"
+	// 4 bytes left: "body"
+}
+
+func ExampleBuffer_AddBuffer() {
+	var in, out bufferevent.Buffer
+	in.WriteString("hello")
+	out.AddBuffer(&in) // out is empty: it takes in's storage, nothing is copied
+	out.Prepend([]byte("echo: "))
+	fmt.Println(in.Len(), out.Search([]byte("hello")))
+	fmt.Println(string(out.Peek(-1)))
+	// Output:
+	// 0 6
+	// echo: hello
+}

@@ -1,0 +1,129 @@
+package bufferevent
+
+import (
+	"io"
+	"os"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// readHintMax bounds how much free space ReadFd asks for before a read.
+const readHintMax = 256 << 10
+
+// bufReadv and bufWritev are the system calls ReadFd and WriteFd make, one
+// call each with the two parts of the ring. Tests swap them to inject
+// EAGAIN, EINTR and short counts.
+var (
+	bufReadv  = func(fd int, p0, p1 []byte) (int, error) { return ringSyscall(unix.SYS_READV, fd, p0, p1) }
+	bufWritev = func(fd int, p0, p1 []byte) (int, error) { return ringSyscall(unix.SYS_WRITEV, fd, p0, p1) }
+)
+
+// ringSyscall makes a readv or writev (trap) on fd with p0 and, if it is
+// not empty, p1; p0 must not be empty. The iovec array stays on the stack:
+// the system call does not keep it, so building it here, after the swappable
+// function value, keeps ReadFd and WriteFd free of allocations.
+func ringSyscall(trap uintptr, fd int, p0, p1 []byte) (int, error) {
+	var iov [2]unix.Iovec
+	iov[0].Base = &p0[0]
+	iov[0].SetLen(len(p0))
+	cnt := 1
+	if len(p1) > 0 {
+		iov[1].Base = &p1[0]
+		iov[1].SetLen(len(p1))
+		cnt = 2
+	}
+	r, _, errno := unix.Syscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(cnt))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(r), nil
+}
+
+// ReadFd makes one readv from fd into the buffer's free space (two iovecs
+// when the free space wraps around the ring) and returns how many bytes it
+// appended. max > 0 limits the read to max bytes; max <= 0 sets no limit.
+//
+// Before reading it grows the buffer if the free space is below a
+// minimum. The minimum starts at 4 KiB; when a read fills all the space it
+// was offered, the next read asks for twice as much, up to 256 KiB; when a
+// read takes less than half the minimum, the minimum halves, down to 4 KiB.
+//
+// At end of stream it returns 0, io.EOF. When fd has nothing to read it
+// returns 0, unix.EAGAIN, not wrapped, so that callers can compare with ==.
+// EINTR is retried; other errors are *os.SyscallError for "readv".
+func (b *Buffer) ReadFd(fd int, max int) (int, error) {
+	hint := b.readHint
+	if hint == 0 {
+		hint = minStorage
+	}
+	want := hint
+	if max > 0 && max < want {
+		want = max
+	}
+	putStorage(b.reserve(want))
+	p0, p1 := b.space()
+	if max > 0 {
+		p0, p1 = ringPrefix(p0, p1, max)
+	}
+	offered := len(p0) + len(p1)
+
+	k, err := bufReadv(fd, p0, p1)
+	for err == unix.EINTR {
+		k, err = bufReadv(fd, p0, p1)
+	}
+	if err != nil || k == 0 {
+		b.drain(0) // if still empty, storage taken for this read goes back as the policy says
+		if err == nil {
+			return 0, io.EOF
+		}
+		if err == unix.EAGAIN {
+			return 0, err
+		}
+		return 0, os.NewSyscallError("readv", err)
+	}
+	b.readHint = nextReadHint(hint, offered, k)
+	b.n += k
+	return k, nil
+}
+
+// nextReadHint returns the free space the next ReadFd asks for, after a
+// read that asked for hint, was offered offered bytes and got k.
+func nextReadHint(hint, offered, k int) int {
+	switch {
+	case k == offered:
+		return max(hint, min(2*offered, readHintMax))
+	case k < hint/2:
+		return max(hint/2, minStorage)
+	}
+	return hint
+}
+
+// WriteFd makes one writev of the buffer's data to fd (two iovecs when the
+// data wraps around the ring), removes what was written and returns how
+// many bytes that was. max > 0 limits the write to max bytes; max <= 0 sets
+// no limit. An empty buffer makes no system call and returns 0, nil.
+//
+// When fd cannot take more it returns 0, unix.EAGAIN, not wrapped. EINTR is
+// retried; other errors are *os.SyscallError for "writev".
+func (b *Buffer) WriteFd(fd int, max int) (int, error) {
+	p0, p1 := b.data()
+	if max > 0 {
+		p0, p1 = ringPrefix(p0, p1, max)
+	}
+	if len(p0) == 0 {
+		return 0, nil
+	}
+	k, err := bufWritev(fd, p0, p1)
+	for err == unix.EINTR {
+		k, err = bufWritev(fd, p0, p1)
+	}
+	if err != nil {
+		if err == unix.EAGAIN {
+			return 0, err
+		}
+		return 0, os.NewSyscallError("writev", err)
+	}
+	b.drain(k)
+	return k, nil
+}

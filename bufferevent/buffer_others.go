@@ -1,0 +1,20 @@
+//go:build !linux
+
+package bufferevent
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+)
+
+// errFdUnsupported is what ReadFd and WriteFd return outside Linux.
+var errFdUnsupported = fmt.Errorf("bufferevent: ReadFd and WriteFd are not supported on %s: %w", runtime.GOOS, errors.ErrUnsupported)
+
+// ReadFd reads from a file descriptor on Linux; elsewhere it returns an
+// error matching errors.ErrUnsupported.
+func (b *Buffer) ReadFd(fd int, max int) (int, error) { return 0, errFdUnsupported }
+
+// WriteFd writes to a file descriptor on Linux; elsewhere it returns an
+// error matching errors.ErrUnsupported.
+func (b *Buffer) WriteFd(fd int, max int) (int, error) { return 0, errFdUnsupported }

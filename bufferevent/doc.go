@@ -1,0 +1,84 @@
+// Package bufferevent is levent's buffered I/O on a socket: libevent's
+// bufferevent and evbuffer.
+//
+// A BufferEvent owns two Buffers. Whenever its socket is readable and
+// reading is enabled, it reads into Input and runs the read callback;
+// whatever the program puts in Output (with Write, or directly) is written
+// to the socket as soon as the socket takes it, and the write callback runs
+// once Output has drained. Conditions that are not data (end of stream, an
+// error, a timeout, a finished connect) go to the event callback as a What.
+//
+// The calls map onto libevent's:
+//
+//	bufferevent_socket_new               New
+//	bufferevent_socket_connect           (*BufferEvent).Connect
+//	bufferevent_socket_connect_hostname  (*BufferEvent).ConnectHostname
+//	bufferevent_pair_new                 NewPair
+//	bufferevent_setcb                    (*BufferEvent).SetCallbacks
+//	bufferevent_enable / _disable        Enable / Disable
+//	bufferevent_get_enabled              Enabled
+//	bufferevent_read / _write            Read / Write
+//	bufferevent_get_input / _output      Input / Output
+//	bufferevent_setwatermark             SetWatermark
+//	bufferevent_set_timeouts             SetTimeouts
+//	bufferevent_flush                    Flush
+//	bufferevent_getfd                    Fd
+//	bufferevent_socket_get_dns_error     Err (also the errno of an Error)
+//	bufferevent_free                     Free
+//	BEV_OPT_*                            CloseOnFree, ThreadSafe,
+//	                                     DeferCallbacks, UnlockCallbacks
+//	BEV_EVENT_*                          Reading, Writing, EOF, Error,
+//	                                     Timeout, Connected (same values)
+//	struct evbuffer                      Buffer
+//
+// Closures replace void *arg, and errors are Go errors: Err returns the
+// unix.Errno behind an Error event (ECONNRESET, ECONNREFUSED...).
+//
+// # Behaviour, as in libevent
+//
+// A new BufferEvent has writing enabled and reading disabled; call
+// Enable(event.Read). The read callback runs after each read that leaves
+// Input holding at least the read low watermark (default 0: any data).
+// When Input holds the read high watermark, reading from the socket stops
+// until the program drains Input below it, so a consumer slower than its
+// peer makes the peer wait (TCP back-pressure) rather than memory grow.
+// The write callback runs when Output drains to the write low watermark
+// (default 0: empty). End of stream reports Reading|EOF and a socket
+// error Reading|Error or Writing|Error; either turns that direction off. A
+// read timeout (the socket stays unreadable that long while reading is
+// enabled) or a write timeout (pending output makes no progress that long)
+// reports Reading|Timeout or Writing|Timeout and turns that direction off;
+// Enable turns it back on. Connect reports Connected or Error, also when
+// the connection is refused at once: Connect itself then returns nil.
+//
+// A message costs one readv and one writev: the read event reads once per
+// readiness (level-triggered, so data that did not fit comes in the next
+// iteration), and what the read callback writes is flushed in one writev
+// right after it returns. An echo that moves Input to Output with
+// AddBuffer copies nothing. In steady state nothing on this path
+// allocates. After two seconds without data on a connection without a
+// read timeout, the buffers give their storage back, so an idle connection
+// costs well under a kilobyte.
+//
+// # Goroutines
+//
+// Callbacks run on the goroutine running the Base's loop, one at a time,
+// with no lock held: they may call any method, Free included, and Free is
+// safe inside every callback. Write, WriteString, Read, Enable, Disable,
+// Enabled, SetWatermark, SetTimeouts, SetCallbacks, Connect,
+// ConnectHostname, Fd, Err and Free are safe from any goroutine; Write
+// never blocks (it appends to Output and hands the flush to the loop with
+// Submit), and bytes written by one goroutine keep their order. Input,
+// Output and Flush belong to the loop's goroutine: use them in callbacks,
+// or in a function handed to (*event.Base).Submit, and do not mix direct
+// use of Output with Write from other goroutines, nor direct use of Input
+// with Read from other goroutines.
+//
+// # Differences from libevent
+//
+// Buffer is a growable ring, not a chain of chunks (see Buffer). NewPair
+// is a socketpair rather than an in-memory pair, so its two ends behave
+// exactly as socket BufferEvents. Read returns only a count. Filters,
+// rate limiting and TLS are not provided. Descriptors handed to New must
+// already be non-blocking, as listener hands them over.
+package bufferevent

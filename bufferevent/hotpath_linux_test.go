@@ -1,0 +1,140 @@
+package bufferevent
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"github.com/levent-go/levent/event"
+)
+
+// pingPong is a pair of BufferEvents on one base that the caller drives
+// with LoopOnce: x sends a message, y echoes it, x reads it back.
+type pingPong struct {
+	b    *event.Base
+	x, y *BufferEvent
+	msg  []byte
+	got  int // bytes x has read back
+}
+
+func newPingPong(t testing.TB, size int) *pingPong {
+	t.Helper()
+	b, err := event.NewBase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y, err := NewPair(b, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pingPong{b: b, x: x, y: y, msg: pattern(size, 0)}
+	t.Cleanup(func() {
+		x.Free()
+		y.Free()
+		b.Close()
+	})
+	nop := func(*BufferEvent) {}
+	y.SetCallbacks(echoRead, nop, nil)
+	x.SetCallbacks(func(x *BufferEvent) {
+		p.got += x.Input().Len()
+		x.Input().Reset()
+	}, nop, nil)
+	x.Enable(event.Read)
+	y.Enable(event.Read)
+	return p
+}
+
+// roundTrip sends one message and runs the loop until it is back.
+func (p *pingPong) roundTrip(t testing.TB) {
+	want := p.got + len(p.msg)
+	p.x.Write(p.msg)
+	for p.got < want {
+		if err := p.b.Loop(event.LoopOnce); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A message's whole trip (Write, flush, read event, read callback, echo
+// with AddBuffer, writev, write callbacks, read back) allocates nothing
+// once the buffers are warm.
+func TestEchoRoundTripDoesNotAllocate(t *testing.T) {
+	if bufRaceEnabled {
+		t.Skip("sync.Pool drops items on purpose under -race")
+	}
+	checkLeaks(t)
+	for _, size := range []int{64, 16 << 10} {
+		p := newPingPong(t, size)
+		for range 10 {
+			p.roundTrip(t)
+		}
+		if a := testing.AllocsPerRun(200, func() { p.roundTrip(t) }); a != 0 {
+			t.Errorf("%d-byte round trip: got %v allocations, want 0", size, a)
+		}
+	}
+}
+
+// countCalls hooks the readv and writev the buffers make and counts those
+// on fd.
+func countCalls(t *testing.T, fd func() int) (reads, writes *int) {
+	reads, writes = new(int), new(int)
+	for hook, n := range map[*func(int, []byte, []byte) (int, error)]*int{&bufReadv: reads, &bufWritev: writes} {
+		bufHook(t, hook, func(orig func(int, []byte, []byte) (int, error), f int, p0, p1 []byte) (int, error) {
+			if f == fd() {
+				*n++
+			}
+			return orig(f, p0, p1)
+		})
+	}
+	return reads, writes
+}
+
+// A message that fits is taken with one readv and echoed with one writev:
+// no read until EAGAIN, no second write.
+func TestEchoMakesOneReadvAndOneWritevPerMessage(t *testing.T) {
+	checkLeaks(t)
+	const messages = 50
+	var serverFd int
+	reads, writes := countCalls(t, func() int { return serverFd })
+	b := startLoop(t)
+	bev, c := tcpPair(t, b, 0)
+	serverFd = bev.Fd()
+	bev.SetCallbacks(echoRead, nil, nil)
+	bev.Enable(event.Read)
+	msg := pattern(1000, 1)
+	back := make([]byte, len(msg))
+	c.SetDeadline(time.Now().Add(deadline))
+	for range messages {
+		if _, err := c.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, back); err != nil {
+			t.Fatal(err)
+		}
+	}
+	onLoop(t, b, func() {
+		if *reads != messages || *writes != messages {
+			t.Errorf("for %d messages: got %d readv and %d writev calls, want %d of each", messages, *reads, *writes, messages)
+		}
+	})
+}
+
+// BenchmarkPairEcho is a 64-byte round trip between two BufferEvents on
+// one loop: two Writes' worth of flushes, two readv, two writev and four
+// callbacks per op, with no allocation.
+func BenchmarkPairEcho(b *testing.B) {
+	for _, size := range []int{64, 16 << 10} {
+		b.Run(bufSizeName(size), func(b *testing.B) {
+			p := newPingPong(b, size)
+			for range 10 {
+				p.roundTrip(b)
+			}
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				p.roundTrip(b)
+			}
+		})
+	}
+}
