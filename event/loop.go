@@ -95,8 +95,11 @@ func (b *Base) loop(flags LoopFlag) error {
 // (a timer or a LoopExit), or forever (-1) when there is none.
 func (b *Base) nextTimeout() time.Duration {
 	next := b.exitAt
-	if e, ok := b.timers.Min(); ok && (next == 0 || e.When() < next) {
-		next = e.When()
+	// WakeTime may be early (a deadline pushed later still counts at its
+	// old value); waking early only costs a pass that finds nothing due,
+	// and it keeps rescheduling an idle timeout O(1).
+	if w, ok := b.timers.WakeTime(); ok && (next == 0 || w < next) {
+		next = w
 	}
 	if next == 0 {
 		return -1

@@ -16,17 +16,45 @@ import (
 // levent's timer_churn benchmark; runtime timers get the same durations plus
 // a day, so that none fires while it is measured.
 //
-// Queue defers work to Min, as the runtime defers it to its timer check. In
-// sub-benchmarks named impl=queue+min, Min runs after every 100 operations
-// (an event loop calls it once per iteration), so their figures include the
-// deferred work; impl=queue is the call alone.
+// Queue defers work to Min, WakeTime and PopExpired, as the runtime defers
+// it to its timer check. Sub-benchmarks named impl=queue+min run Min after
+// every 100 operations, and impl=queue+wake run WakeTime and PopExpired, as
+// an event loop would once per iteration; their figures include the
+// deferred work. impl=queue is the call alone. The benchmark clock ticks
+// 1ns per operation, so no deadline falls due.
 
 var benchSizes = []int{1e3, 1e5, 1e6}
 
 const (
-	longWait  = 24 * time.Hour // runtime timers: far enough never to fire
-	minPeriod = 100            // impl=queue+min: operations per Min call
+	longWait   = 24 * time.Hour // runtime timers: far enough never to fire
+	loopPeriod = 100            // operations per event-loop step
 )
+
+// loopSteps are what an event loop does between batches of operations.
+var loopSteps = map[string]func(q *Queue[int], now int64){
+	"queue":     nil,
+	"queue+min": func(q *Queue[int], _ int64) { q.Min() },
+	"queue+wake": func(q *Queue[int], now int64) {
+		q.WakeTime()
+		q.PopExpired(now)
+	},
+}
+
+// loopStep runs step every loopPeriod operations; i counts operations.
+func loopStep(q *Queue[int], step func(*Queue[int], int64), i int) {
+	if step != nil && i%loopPeriod == loopPeriod-1 {
+		step(q, int64(i))
+	}
+}
+
+// queueImpls returns a benchmark for each of loopSteps, made by bench.
+func queueImpls(bench func(b *testing.B, n int, step func(*Queue[int], int64))) map[string]func(*testing.B, int) {
+	impls := make(map[string]func(*testing.B, int))
+	for name, step := range loopSteps {
+		impls[name] = func(b *testing.B, n int) { bench(b, n, step) }
+	}
+	return impls
+}
 
 func noop() {}
 
@@ -62,11 +90,21 @@ func benchRuntimeTimers(b *testing.B, n int) ([]*time.Timer, *splitmix64) {
 // runSizes runs one sub-benchmark per impl and size.
 func runSizes(b *testing.B, impls map[string]func(b *testing.B, n int)) {
 	for _, n := range benchSizes {
-		for _, impl := range []string{"queue", "queue+min", "runtime"} {
+		for _, impl := range []string{"queue", "queue+min", "queue+wake", "runtime"} {
 			if f := impls[impl]; f != nil {
 				b.Run(fmt.Sprintf("impl=%s/n=%d", impl, n), func(b *testing.B) { f(b, n) })
 			}
 		}
+	}
+}
+
+// untimedEvery runs refill, untimed, before operation i whenever i is a
+// positive multiple of period.
+func untimedEvery(b *testing.B, i, period int, refill func()) {
+	if i > 0 && i%period == 0 {
+		b.StopTimer()
+		refill()
+		b.StartTimer()
 	}
 }
 
@@ -82,15 +120,12 @@ func BenchmarkScheduleFirst(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				j := i % len(batch)
-				if j == 0 && i > 0 {
-					b.StopTimer()
+				untimedEvery(b, i, len(batch), func() {
 					for k := range batch {
 						q.Purge(&batch[k]) // out of the tree: the next Schedule inserts
 					}
-					b.StartTimer()
-				}
-				q.Schedule(&batch[j], rng.idleTimeout())
+				})
+				q.Schedule(&batch[i%len(batch)], rng.idleTimeout())
 			}
 		},
 		"runtime": func(b *testing.B, n int) {
@@ -106,31 +141,26 @@ func BenchmarkScheduleFirst(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				j := i % len(batch)
-				if j == 0 && i > 0 {
-					b.StopTimer()
+				untimedEvery(b, i, len(batch), func() {
 					for _, t := range batch {
 						t.Stop()
 					}
-					b.StartTimer()
-				}
-				batch[j] = time.AfterFunc(longWait+time.Duration(rng.idleTimeout()), noop)
+				})
+				batch[i%len(batch)] = time.AfterFunc(longWait+time.Duration(rng.idleTimeout()), noop)
 			}
 		},
 	})
 }
 
 // benchReschedule moves scheduled entries, in index order, to the deadline
-// next(i) returns; every minPeriod calls it runs Min if withMin.
-func benchReschedule(b *testing.B, n int, withMin bool, next func(rng *splitmix64, i int) int64) {
+// next(i) returns.
+func benchReschedule(b *testing.B, n int, step func(*Queue[int], int64), next func(rng *splitmix64, i int) int64) {
 	q, es, rng := benchQueue(n)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		q.Schedule(&es[i%n], next(rng, i))
-		if withMin && i%minPeriod == minPeriod-1 {
-			q.Min()
-		}
+		loopStep(q, step, i)
 	}
 }
 
@@ -146,77 +176,67 @@ func benchRuntimeReset(b *testing.B, n int, next func(rng *splitmix64) time.Dura
 func randomDeadline(rng *splitmix64, _ int) int64 { return rng.idleTimeout() }
 
 // laterDeadline is an idle timeout pushed later on every read: a minute
-// from a clock that ticks once per call.
+// from the benchmark clock.
 func laterDeadline(_ *splitmix64, i int) int64 { return int64(time.Minute) + int64(i) }
 
 func BenchmarkRescheduleRandom(b *testing.B) {
-	runSizes(b, map[string]func(*testing.B, int){
-		"queue":     func(b *testing.B, n int) { benchReschedule(b, n, false, randomDeadline) },
-		"queue+min": func(b *testing.B, n int) { benchReschedule(b, n, true, randomDeadline) },
-		"runtime": func(b *testing.B, n int) {
-			benchRuntimeReset(b, n, func(rng *splitmix64) time.Duration {
-				return longWait + time.Duration(rng.idleTimeout())
-			})
-		},
+	impls := queueImpls(func(b *testing.B, n int, step func(*Queue[int], int64)) {
+		benchReschedule(b, n, step, randomDeadline)
 	})
+	impls["runtime"] = func(b *testing.B, n int) {
+		benchRuntimeReset(b, n, func(rng *splitmix64) time.Duration {
+			return longWait + time.Duration(rng.idleTimeout())
+		})
+	}
+	runSizes(b, impls)
 }
 
 func BenchmarkRescheduleLater(b *testing.B) {
-	runSizes(b, map[string]func(*testing.B, int){
-		"queue":     func(b *testing.B, n int) { benchReschedule(b, n, false, laterDeadline) },
-		"queue+min": func(b *testing.B, n int) { benchReschedule(b, n, true, laterDeadline) },
-		"runtime": func(b *testing.B, n int) {
-			// The runtime's clock moves on between calls, so the same
-			// duration is a later deadline each time.
-			benchRuntimeReset(b, n, func(*splitmix64) time.Duration { return longWait })
-		},
+	impls := queueImpls(func(b *testing.B, n int, step func(*Queue[int], int64)) {
+		benchReschedule(b, n, step, laterDeadline)
 	})
+	impls["runtime"] = func(b *testing.B, n int) {
+		// The runtime's clock moves on between calls, so the same
+		// duration is a later deadline each time.
+		benchRuntimeReset(b, n, func(*splitmix64) time.Duration { return longWait })
+	}
+	runSizes(b, impls)
 }
 
 // benchRemove removes the n entries in index order, scheduling them all
 // again (untimed) once they are gone.
-func benchRemove(b *testing.B, n int, withMin bool) {
+func benchRemove(b *testing.B, n int, step func(*Queue[int], int64)) {
 	q, es, rng := benchQueue(n)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		j := i % n
-		if j == 0 && i > 0 {
-			b.StopTimer()
+		untimedEvery(b, i, n, func() {
 			for k := range es {
 				q.Schedule(&es[k], rng.idleTimeout())
 			}
 			q.Min()
-			b.StartTimer()
-		}
-		q.Remove(&es[j])
-		if withMin && i%minPeriod == minPeriod-1 {
-			q.Min()
-		}
+		})
+		q.Remove(&es[i%n])
+		loopStep(q, step, i)
 	}
 }
 
 func BenchmarkRemove(b *testing.B) {
-	runSizes(b, map[string]func(*testing.B, int){
-		"queue":     func(b *testing.B, n int) { benchRemove(b, n, false) },
-		"queue+min": func(b *testing.B, n int) { benchRemove(b, n, true) },
-		"runtime": func(b *testing.B, n int) {
-			ts, rng := benchRuntimeTimers(b, n)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				j := i % n
-				if j == 0 && i > 0 {
-					b.StopTimer()
-					for _, t := range ts {
-						t.Reset(longWait + time.Duration(rng.idleTimeout()))
-					}
-					b.StartTimer()
+	impls := queueImpls(benchRemove)
+	impls["runtime"] = func(b *testing.B, n int) {
+		ts, rng := benchRuntimeTimers(b, n)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			untimedEvery(b, i, n, func() {
+				for _, t := range ts {
+					t.Reset(longWait + time.Duration(rng.idleTimeout()))
 				}
-				ts[j].Stop()
-			}
-		},
-	})
+			})
+			ts[i%n].Stop()
+		}
+	}
+	runSizes(b, impls)
 }
 
 // BenchmarkPopExpired takes due entries off the front until the queue is
@@ -229,13 +249,11 @@ func BenchmarkPopExpired(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if q.Len() == 0 {
-					b.StopTimer()
+				untimedEvery(b, i, n, func() { // the queue is empty
 					for k := range es {
 						q.Schedule(&es[k], rng.idleTimeout())
 					}
-					b.StartTimer()
-				}
+				})
 				q.PopExpired(math.MaxInt64)
 			}
 		},
@@ -353,17 +371,17 @@ func BenchmarkTreeDegree(b *testing.B) {
 				rng := splitmix64(seed)
 				for i := range es {
 					es[i].key, es[i].seq = rng.idleTimeout(), uint64(i)
-					tree.ReplaceOrInsert(&es[i])
+					tree.ReplaceOrInsert(item[int]{es[i].key, &es[i]})
 				}
 				seq := uint64(n)
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					e := &es[rng.next()%uint64(n)]
-					tree.Delete(e)
+					tree.Delete(item[int]{e.key, e})
 					seq++
 					e.key, e.seq = rng.idleTimeout(), seq
-					tree.ReplaceOrInsert(e)
+					tree.ReplaceOrInsert(item[int]{e.key, e})
 				}
 			})
 		}

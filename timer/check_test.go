@@ -19,9 +19,12 @@ func queueError[T any](q *Queue[T]) error {
 	var err error
 	if q.tree != nil {
 		var prev *Entry[T]
-		q.tree.Ascend(func(e *Entry[T]) bool {
+		q.tree.Ascend(func(it item[T]) bool {
+			e := it.e
 			switch {
-			case prev != nil && !less(prev, e):
+			case it.key != e.key:
+				err = fmt.Errorf("tree item key %d, entry key %d", it.key, e.key)
+			case prev != nil && !less(item[T]{prev.key, prev}, it):
 				err = fmt.Errorf("tree order: (%d,%d) before (%d,%d)", prev.key, prev.seq, e.key, e.seq)
 			case e.state&inTree == 0:
 				err = fmt.Errorf("entry (%d,%d) in the tree without inTree: state %b", e.key, e.seq, e.state)
@@ -55,6 +58,12 @@ func queueError[T any](q *Queue[T]) error {
 		if e.early != uint32(i+1) || e.state != inTree|live {
 			return fmt.Errorf("moved-earlier list[%d]: early %d state %b, want early %d state %b", i, e.early, e.state, i+1, inTree|live)
 		}
+		if e.key <= q.earlyAt {
+			return fmt.Errorf("moved-earlier list[%d]: tree place %d, at or before the list's bound %d", i, e.key, q.earlyAt)
+		}
+		if e.when < e.key && e.when < q.earlyAt {
+			return fmt.Errorf("moved-earlier list[%d]: wanted at %d, before the list's bound %d", i, e.when, q.earlyAt)
+		}
 	}
 	for i, e := range q.swept[:cap(q.swept)] {
 		if e != nil {
@@ -68,8 +77,8 @@ func queueError[T any](q *Queue[T]) error {
 func holds[T any](q *Queue[T], e *Entry[T]) bool {
 	found := false
 	if q.tree != nil {
-		q.tree.Ascend(func(x *Entry[T]) bool {
-			found = found || x == e
+		q.tree.Ascend(func(it item[T]) bool {
+			found = found || it.e == e
 			return !found
 		})
 	}

@@ -6,8 +6,8 @@ package timer
 //
 // An Entry belongs to at most one Queue at a time: once scheduled in a
 // queue, it may be passed only to that queue until PopExpired returns it
-// or Purge clears it. Passing it to another queue is not detected and
-// leaves both queues' counts wrong.
+// or Purge clears it. Passing it to another queue is not detected: it
+// leaves both queues wrong, though it does not make them panic.
 //
 // Without Value an Entry is 40 bytes on 64-bit platforms.
 type Entry[T any] struct {
@@ -51,10 +51,18 @@ func (e *Entry[T]) When() int64 { return e.when }
 // settled reports whether e's wanted position is where the tree holds it.
 func (e *Entry[T]) settled() bool { return e.when == e.key && e.wseq == e.seq }
 
+// item is what the tree stores for an entry: the key inline, so that a
+// search compares deadlines without reading the entries it passes (each
+// one a likely cache miss in a large queue); only equal keys read seq.
+type item[T any] struct {
+	key int64
+	e   *Entry[T]
+}
+
 // less orders the tree by (key, seq).
-func less[T any](a, b *Entry[T]) bool {
+func less[T any](a, b item[T]) bool {
 	if a.key != b.key {
 		return a.key < b.key
 	}
-	return a.seq < b.seq
+	return a.e.seq < b.e.seq
 }

@@ -32,7 +32,13 @@ func Example() {
 	q.Schedule(&d.idle, 30) // same deadline as a: comes out after a
 	q.Schedule(&b.idle, 40) // b read some data: its timeout moves later
 
-	if e, ok := q.Min(); ok {
+	// An event loop sleeps until WakeTime: here b's old deadline, as b has
+	// not been moved yet. Waking early is harmless, and cheaper than moving
+	// b on every read.
+	if at, ok := q.WakeTime(); ok {
+		fmt.Println("wake at:", at)
+	}
+	if e, ok := q.Min(); ok { // Min is exact: it moves b first
 		fmt.Println("next:", e.Value.name, "at", e.When(), "of", q.Len())
 	}
 	fmt.Println("remove c:", q.Remove(&c.idle), "scheduled:", c.idle.Scheduled())
@@ -48,10 +54,11 @@ func Example() {
 
 	q.Purge(&b.idle) // b is closed: the queue lets go of it now
 	fmt.Println("left:", q.Len(), "scheduled b:", b.idle.Scheduled())
-	if _, ok := q.Min(); !ok {
+	if _, ok := q.WakeTime(); !ok {
 		fmt.Println("no timer pending")
 	}
 	// Output:
+	// wake at: 10
 	// next: c at 20 of 4
 	// remove c: true scheduled: false
 	// remove c again: false

@@ -88,26 +88,37 @@ func (m *model) compareMin(t *testing.T, q *Queue[int], step string) {
 	}
 }
 
+// compareWakeTime fails t unless WakeTime is at or before the model's
+// earliest deadline, and reports nothing exactly when nothing is scheduled.
+func (m *model) compareWakeTime(t *testing.T, q *Queue[int], step string) {
+	t.Helper()
+	at, ok := q.WakeTime()
+	if want := len(m.order) > 0; ok != want || ok && at > m.order[0].when {
+		t.Fatalf("%s: WakeTime() = %d, %v; want at most %v, %v", step, at, ok, m.order[:min(1, len(m.order))], want)
+	}
+}
+
 func TestQueueAgreesWithSortedSliceModel(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		seed       int64
 		entries    int
-		minEachOp  bool // call Min after every operation, or only as an operation
+		probe      string // "Min" or "WakeTime" after every operation, or "" for neither
 		operations int
 	}{
-		{"MinAfterEveryOperation", 1, 200, true, 30000},
-		{"DeferredWorkPilesUp", 2, 200, false, 30000},
-		{"FewEntriesManyTies", 3, 8, false, 20000},
-		{"ManyEntries", 4, 2000, false, 20000},
+		{"MinAfterEveryOperation", 1, 200, "Min", 30000},
+		{"WakeTimeAfterEveryOperation", 2, 200, "WakeTime", 30000},
+		{"DeferredWorkPilesUp", 3, 200, "", 30000},
+		{"FewEntriesManyTies", 4, 8, "", 20000},
+		{"ManyEntries", 5, 2000, "", 20000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			runModel(t, rand.New(rand.NewSource(tc.seed)), tc.entries, tc.operations, tc.minEachOp)
+			runModel(t, rand.New(rand.NewSource(tc.seed)), tc.entries, tc.operations, tc.probe)
 		})
 	}
 }
 
-func runModel(t *testing.T, rng *rand.Rand, n, ops int, minEachOp bool) {
+func runModel(t *testing.T, rng *rand.Rand, n, ops int, probe string) {
 	var (
 		q   Queue[int]
 		m   model
@@ -158,9 +169,12 @@ func runModel(t *testing.T, rng *rand.Rand, n, ops int, minEachOp bool) {
 			if holds(&q, &es[id]) {
 				t.Fatalf("%s: the queue still holds the entry", step)
 			}
-		case r < 90:
+		case r < 85:
 			step = fmt.Sprintf("op %d: Min()", op)
 			m.compareMin(t, &q, step)
+		case r < 90:
+			step = fmt.Sprintf("op %d: WakeTime()", op)
+			m.compareWakeTime(t, &q, step)
 		default: // time passes: pop what expired, in the model's order
 			now += rng.Int63n(15)
 			step = fmt.Sprintf("op %d: PopExpired(%d)", op, now)
@@ -183,8 +197,11 @@ func runModel(t *testing.T, rng *rand.Rand, n, ops int, minEachOp bool) {
 			continue
 		}
 		m.compare(t, &q, es, step)
-		if minEachOp {
+		switch probe {
+		case "Min":
 			m.compareMin(t, &q, step+", then Min()")
+		case "WakeTime":
+			m.compareWakeTime(t, &q, step+", then WakeTime()")
 		}
 	}
 }

@@ -131,6 +131,83 @@ func TestRescheduleLaterKeepsTreePlaceUntilFront(t *testing.T) {
 	wantOrder(t, drain(t, &q, 100), []int{1, 0, 2})
 }
 
+func TestWakeTimeIsOldDeadlineOfEntryMovedLater(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(2)
+	q.Schedule(&es[0], 10)
+	q.Schedule(&es[1], 20)
+	q.Schedule(&es[0], 30) // pushed later: WakeTime does not move it
+	for range 2 {
+		if at, ok := q.WakeTime(); !ok || at != 10 {
+			t.Fatalf("WakeTime() = %d, %v; want 10, true (the old deadline, a lower bound)", at, ok)
+		}
+		checkQueue(t, &q)
+	}
+	if es[0].key != 10 {
+		t.Fatalf("key after WakeTime = %d, want 10 (not moved)", es[0].key)
+	}
+	wantOrder(t, drain(t, &q, 9), nil) // old deadline not reached: nothing moves
+	if es[0].key != 10 {
+		t.Fatalf("key after PopExpired(9) = %d, want 10 (not moved)", es[0].key)
+	}
+	wantOrder(t, drain(t, &q, 10), nil) // woke early: the entry takes its place
+	if es[0].key != 30 {
+		t.Fatalf("key after PopExpired(10) = %d, want 30", es[0].key)
+	}
+	if at, ok := q.WakeTime(); !ok || at != 20 {
+		t.Fatalf("WakeTime() = %d, %v; want 20, true", at, ok)
+	}
+	wantOrder(t, drain(t, &q, 30), []int{1, 0})
+}
+
+func TestWakeTimeCountsEarlierMovesWithoutApplyingThem(t *testing.T) {
+	var q Queue[int]
+	if at, ok := q.WakeTime(); ok {
+		t.Fatalf("WakeTime() on the zero queue = %d, true; want false", at)
+	}
+	es := newEntries(8)
+	for i := range es {
+		q.Schedule(&es[i], int64(10+i))
+	}
+	q.Schedule(&es[5], 4)
+	q.Schedule(&es[6], 7)
+	q.Schedule(&es[6], 3) // listed already: moved earlier again
+	q.Schedule(&es[7], 2)
+	q.Schedule(&es[7], 30) // listed, then moved behind its place
+	for range 2 {
+		if at, ok := q.WakeTime(); !ok || at != 2 {
+			t.Fatalf("WakeTime() = %d, %v; want 2, true (a lower bound: entry 7 moved away from 2)", at, ok)
+		}
+		checkQueue(t, &q)
+	}
+	wantOrder(t, drain(t, &q, 1), nil) // nothing due by 1: nothing moves
+	if len(q.early) != 3 || es[5].key != 15 {
+		t.Fatalf("after PopExpired(1): list length %d, entry 5 key %d; want 3, 15 (not applied)", len(q.early), es[5].key)
+	}
+	wantOrder(t, drain(t, &q, 3), []int{6}) // entry 6 may be due: the list is applied
+	if len(q.early) != 0 || es[5].key != 4 {
+		t.Fatalf("after PopExpired(3): list length %d, entry 5 key %d; want 0, 4", len(q.early), es[5].key)
+	}
+	if at, ok := q.WakeTime(); !ok || at != 4 {
+		t.Fatalf("WakeTime() = %d, %v; want 4, true", at, ok)
+	}
+	q.Remove(&es[5]) // the front: WakeTime drops it
+	if at, ok := q.WakeTime(); !ok || at != 10 {
+		t.Fatalf("WakeTime() = %d, %v; want 10, true (front removed)", at, ok)
+	}
+	checkQueue(t, &q)
+	if holds(&q, &es[5]) {
+		t.Fatal("the zombie found at the front is still in the tree")
+	}
+	for i := range es {
+		q.Remove(&es[i])
+	}
+	if at, ok := q.WakeTime(); ok {
+		t.Fatalf("WakeTime() with nothing scheduled = %d, true; want false", at)
+	}
+	checkQueue(t, &q)
+}
+
 func TestRescheduleEarlierAppliesAtNextMin(t *testing.T) {
 	var q Queue[int]
 	es := newEntries(3)
@@ -360,8 +437,11 @@ func TestRescheduleAndRemoveAllocateNothing(t *testing.T) {
 		if i%3 == 0 {
 			q.Remove(e)
 		}
-		if i%16 == 0 {
+		switch i % 16 {
+		case 0:
 			q.Min() // applies the deferred moves, drops zombies
+		case 8:
+			q.WakeTime()
 		}
 		if e, ok := q.PopExpired(int64(i) * 1e5); ok { // time passes
 			q.Schedule(e, int64(i)*1e5+rng.idleTimeout())
@@ -408,4 +488,26 @@ func TestZombieSweepAllocatesNothingOnceWarm(t *testing.T) {
 			t.Fatalf("round %d: sweeping allocated %d times, want 0", round, got)
 		}
 	}
+}
+
+func TestEntryMisusedInTwoQueuesDoesNotPanic(t *testing.T) {
+	var a, b Queue[int]
+	es := newEntries(3)
+	for i := range es {
+		a.Schedule(&es[i], int64(10*i+10))
+	}
+	own := newEntries(1)
+	b.Schedule(&own[0], 1)
+	b.PopExpired(1) // b has a tree, now empty
+
+	a.Remove(&es[0])
+	b.Schedule(&es[0], 100) // a's zombie: b counts it live, but b's tree is empty
+	b.Min()
+	b.WakeTime()
+	b.PopExpired(100)
+	a.Schedule(&es[2], 1) // on a's moved-earlier list
+	b.Remove(&es[2])      // not on b's
+	b.Purge(&es[2])
+	a.Min()
+	a.PopExpired(100)
 }
