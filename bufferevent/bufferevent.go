@@ -125,6 +125,42 @@ func (bev *BufferEvent) setFd(fd int) error {
 	return nil
 }
 
+// SetFd makes the BufferEvent work on fd, a connected non-blocking
+// socket, from now on, or on no descriptor with -1 (bufferevent_setfd).
+// The previous descriptor is not closed, whatever the options say; data
+// already buffered stays, and reading and writing resume on fd as enabled.
+// It is refused while a Connect is under way.
+func (bev *BufferEvent) SetFd(fd int) error {
+	if fd < -1 {
+		return fmt.Errorf("%w: %d", event.ErrBadFd, fd)
+	}
+	bev.mu.Lock()
+	defer bev.mu.Unlock()
+	if bev.state&bsFreed != 0 {
+		return ErrFreed
+	}
+	if bev.state&(bsConnecting|bsResolving) != 0 {
+		return ErrConnecting
+	}
+	bev.stopReadingLocked()
+	bev.stopWritingLocked()
+	bev.rev.Del()
+	bev.wev.Del()
+	if fd < 0 {
+		bev.fd = -1
+		return nil
+	}
+	if err := bev.setFd(fd); err != nil {
+		bev.fd = -1
+		return err
+	}
+	if err := bev.startReadingLocked(); err != nil {
+		return err
+	}
+	bev.scheduleFlushLocked()
+	return nil
+}
+
 // SetCallbacks sets the read, write and event callbacks; nil disables one
 // (bufferevent_setcb). Safe from any goroutine.
 func (bev *BufferEvent) SetCallbacks(read, write func(*BufferEvent), eventcb func(*BufferEvent, What)) {
