@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// runClient is the post's blocking test client.
+func runClient(addr string) error {
+	// fd = socket(AF_INET, SOCK_STREAM, 0); connect(fd, ...): net.Dial does
+	// both and blocks, as the original did.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err // perror("connect\n"); close(fd); exit(1)
+	}
+	defer conn.Close() // close(fd)
+	exitOnSignals(conn)
+
+	in := bufio.NewScanner(os.Stdin)
+	in.Split(bufio.ScanWords) // scanf("%s", buf) reads one word
+	for {
+		fmt.Println("Input:") // printf("Input: \n")
+		// The original ignored scanf's result: at the end of its input
+		// it sent its last word again, forever.
+		if !in.Scan() {
+			return in.Err()
+		}
+		// send(fd, buf, sizeof(buf), 0) sent all 128 bytes of buf: the
+		// word, its NUL, and whatever a longer earlier word had left
+		// behind; and scanf wrote past buf for a word of 128 bytes or
+		// more. Here the word goes as a line.
+		if _, err := io.WriteString(conn, in.Text()+"\n"); err != nil {
+			return err // printf("send error! \n")
+		}
+	}
+}
+
+// exitOnSignals makes SIGINT and SIGTERM close the connection and exit 0.
+// The client has no event loop: it spends its time blocked reading
+// standard input, where nothing but the end of the process can stop it.
+func exitOnSignals(conn net.Conn) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		conn.Close()
+		os.Exit(0)
+	}()
+}

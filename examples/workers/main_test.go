@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/levent-go/levent/internal/exampletest"
+)
+
+// startServer builds the example and starts it on a free port.
+func startServer(t *testing.T, args ...string) (addr string, p *exampletest.Proc) {
+	t.Helper()
+	bin := exampletest.Build(t, ".")
+	addr = "127.0.0.1:" + strconv.Itoa(exampletest.FreePort(t))
+	p = exampletest.Start(t, bin, append([]string{"-addr", addr}, args...)...)
+	expectLine(t, p, "listening on "+addr)
+	return addr, p
+}
+
+// expectLine checks the next line the process prints.
+func expectLine(t *testing.T, p *exampletest.Proc, want string) {
+	t.Helper()
+	if got := p.NextLine(); got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// dial connects and checks the server's log line.
+func dial(t *testing.T, server *exampletest.Proc, addr string) net.Conn {
+	t.Helper()
+	c := exampletest.Dial(t, "tcp", addr)
+	expectLine(t, server, "accept a client "+c.LocalAddr().String())
+	return c
+}
+
+// want is the answer to a request, as the server computes it.
+func want(line string) string {
+	a, _ := compute([]byte(line), nil)
+	return string(a)
+}
+
+// readAnswers reads the answers to lines from r, in order, and returns
+// the first mismatch as an error.
+func readAnswers(c net.Conn, r *bufio.Reader, lines []string) error {
+	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
+	for i, l := range lines {
+		got, err := r.ReadString('\n')
+		if err != nil || got != want(l) {
+			return fmt.Errorf("answer %d: got %q (err %v), want %q", i, got, err, want(l))
+		}
+	}
+	return nil
+}
+
+// expectEOF checks that the server closed the connection.
+func expectEOF(t *testing.T, c net.Conn, r *bufio.Reader) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
+	if rest, err := io.ReadAll(r); err != nil || len(rest) > 0 {
+		t.Fatalf("read %q (err %v), want the end", rest, err)
+	}
+}
+
+// requests returns n request lines, some of them slow (primes near 10^12).
+func requests(n, salt int) []string {
+	lines := make([]string, n)
+	for i := range lines {
+		if i%17 == 0 {
+			lines[i] = "999999999989"
+		} else {
+			lines[i] = strconv.Itoa(i*7919 + salt)
+		}
+	}
+	return lines
+}
+
+// openFds counts the process's open descriptors.
+func openFds(t *testing.T, pid int) int {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+func TestAnswersComeInTheOrderOfTheRequests(t *testing.T) {
+	addr, server := startServer(t, "-workers", "2", "-queue", "4")
+	c := dial(t, server, addr)
+	r := bufio.NewReader(c)
+	// The slow request first: the second worker answers the fast one long
+	// before, and its answer waits for the first.
+	first := []string{"10000000000037", "4"}
+	io.WriteString(c, strings.Join(first, "\n")+"\n")
+	if err := readAnswers(c, r, first); err != nil {
+		t.Fatal(err)
+	}
+	// Far more requests than the queue holds: the connection stops
+	// reading while it is full and goes on as workers finish.
+	lines := requests(300, 1)
+	go io.WriteString(c, strings.Join(lines, "\n")+"\n")
+	if err := readAnswers(c, r, lines); err != nil {
+		t.Fatal(err)
+	}
+	server.ExitsCleanly(syscall.SIGINT)
+}
+
+func TestConnectionsShareThePoolAndKeepTheirOwnOrder(t *testing.T) {
+	addr, server := startServer(t, "-workers", "3", "-queue", "5")
+	pid := server.Cmd.Process.Pid
+	fds := openFds(t, pid)
+	const n = 4
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		c := dial(t, server, addr)
+		lines := requests(100, i+2)
+		go func() {
+			r := bufio.NewReader(c)
+			go io.WriteString(c, strings.Join(lines, "\n")+"\n")
+			errs <- readAnswers(c, r, lines)
+			c.Close()
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	for i := 0; i < n; i++ {
+		server.Expect(" closed")
+	}
+	if got := openFds(t, pid); got != fds {
+		t.Fatalf("server has %d descriptors open, want %d", got, fds)
+	}
+	server.ExitsCleanly(syscall.SIGTERM)
+}
+
+func TestBadRequestsAreAnsweredAndTheLastLineNeedsNoNewline(t *testing.T) {
+	addr, server := startServer(t)
+	c := dial(t, server, addr)
+	r := bufio.NewReader(c)
+	io.WriteString(c, "abc\r\n12\r\n0\n 1 \n-5\n18446744073709551616\n97")
+	c.(*net.TCPConn).CloseWrite()
+	for _, w := range []string{
+		`error: "abc" is not a valid unsigned integer`,
+		"12: 2 2 3", "0:", "1:",
+		`error: "-5" is not a valid unsigned integer`,
+		`error: "18446744073709551616" is not a valid unsigned integer`,
+		"97: 97",
+	} {
+		c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
+		if got, err := r.ReadString('\n'); err != nil || got != w+"\n" {
+			t.Fatalf("got %q (err %v), want %q", got, err, w+"\n")
+		}
+	}
+	expectEOF(t, c, r)
+	expectLine(t, server, "client "+c.LocalAddr().String()+" closed")
+	server.ExitsCleanly(syscall.SIGINT)
+}
+
+func TestALineTooLongIsAnsweredAfterTheOthersAndCloses(t *testing.T) {
+	addr, server := startServer(t)
+	c := dial(t, server, addr)
+	r := bufio.NewReader(c)
+	io.WriteString(c, "10000000000037\n6\n"+strings.Repeat("7", 5000))
+	if err := readAnswers(c, r, []string{"10000000000037", "6"}); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
+	if got, err := r.ReadString('\n'); err != nil || got != "error: line longer than 4096 bytes\n" {
+		t.Fatalf("got %q (err %v), want the error", got, err)
+	}
+	expectEOF(t, c, r)
+	server.ExitsCleanly(syscall.SIGTERM)
+}
+
+func TestAClientThatReadsLateGetsEveryAnswer(t *testing.T) {
+	addr, server := startServer(t)
+	// A small receive buffer, set before the connection is made (it
+	// decides the window scaling), and 6 MB of answers to 4 MB of
+	// requests: more than the kernel's buffers hold, so the answers back
+	// up in the server, which must stop reading rather than buffer them
+	// all, and go on once the client reads.
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return nil
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const n = 2000000
+	go func() {
+		io.WriteString(c, strings.Repeat("1\n", n))
+		c.(*net.TCPConn).CloseWrite()
+	}()
+	time.Sleep(time.Second)
+	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != strings.Repeat("1:\n", n) {
+		t.Fatalf("read %d bytes (err %v), want %d answers and the end", len(got), err, n)
+	}
+	server.ExitsCleanly(syscall.SIGINT)
+}
+
+func TestInterruptCancelsWorkInProgress(t *testing.T) {
+	addr, server := startServer(t, "-workers", "2")
+	slow := dial(t, server, addr)
+	// 2^64-59 is prime: trial division would take minutes.
+	io.WriteString(slow, "18446744073709551557\n")
+	fast := dial(t, server, addr)
+	io.WriteString(fast, "8\n")
+	if err := readAnswers(fast, bufio.NewReader(fast), []string{"8"}); err != nil {
+		t.Fatal(err)
+	}
+	server.ExitsCleanly(syscall.SIGINT)
+}
