@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# compare.sh measures the http example against the same routes served by
+# Go's net/http (examples/http/nethttp), with wrk, in one run, and prints
+# a table of requests per second and 99th-percentile latency.
+#
+#   examples/http/compare.sh                      3 repetitions of 10 s, medians
+#   REPS=5 DURATION=5s examples/http/compare.sh
+#   ROUTES="/plaintext /json" examples/http/compare.sh
+#
+# Both servers run pinned to CPU 0 (taskset -c 0) with GOMAXPROCS=1; wrk
+# runs pinned to CPU 1. For every route the two servers take turns, REPS
+# times, so that a noisy neighbour slows both rather than one; the table
+# shows the medians. Each run is
+#   taskset -c 1 wrk -t1 -c100 -d$DURATION --latency http://127.0.0.1:PORT$ROUTE
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+reps=${REPS:-3}
+duration=${DURATION:-10s}
+conns=${CONNS:-100}
+routes=${ROUTES:-/plaintext /json /static/hello.txt}
+levent_port=${LEVENT_PORT:-18080}
+nethttp_port=${NETHTTP_PORT:-18081}
+
+for tool in wrk taskset; do
+	command -v "$tool" >/dev/null || { echo "compare.sh: $tool is not installed (apt-get install wrk util-linux)" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/http-compare.XXXXXX)
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+(cd "$root" && go build -o "$work/levent-http" ./examples/http && go build -o "$work/nethttp" ./examples/http/nethttp)
+mkdir "$work/www"
+printf 'hello, file\n' >"$work/www/hello.txt"
+
+GOMAXPROCS=1 taskset -c 0 "$work/levent-http" -addr "127.0.0.1:$levent_port" -root "$work/www" >"$work/levent.log" 2>&1 &
+pids+=($!)
+GOMAXPROCS=1 taskset -c 0 "$work/nethttp" -addr "127.0.0.1:$nethttp_port" -root "$work/www" >"$work/nethttp.log" 2>&1 &
+pids+=($!)
+for log in "$work/levent.log" "$work/nethttp.log"; do
+	for _ in $(seq 100); do grep -q listening "$log" && break; sleep 0.1; done
+	grep -q listening "$log" || { echo "compare.sh: a server did not start:" >&2; cat "$log" >&2; exit 1; }
+done
+
+# run benchmarks one server on one route and appends
+# "server route req/s p99_ms errors" to $work/raw.
+run() {
+	local name=$1 port=$2 route=$3 out
+	out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$duration" --latency "http://127.0.0.1:$port$route")
+	echo "$out" | sed -n "s|^ *\(Socket errors.*\|Non-2xx.*\)|$name $route: \1|p" >&2
+	echo "$out" | awk -v s="$name" -v r="$route" '
+		function ms(v) {
+			if (v ~ /us$/) return v / 1000
+			if (v ~ /ms$/) return v + 0
+			if (v ~ /s$/) return v * 1000
+			return v
+		}
+		/Requests\/sec:/ { rps = $2 }
+		$1 == "99%" { p99 = ms($2) }
+		/Socket errors|Non-2xx/ { err = 1 }
+		END { print s, r, rps, p99, err + 0 }' >>"$work/raw"
+}
+
+: >"$work/raw"
+for rep in $(seq "$reps"); do
+	for route in $routes; do
+		echo "rep $rep/$reps, $route" >&2
+		run levent "$levent_port" "$route"
+		run net/http "$nethttp_port" "$route"
+	done
+done
+
+awk '
+	{ key = $2; if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
+	  n = ++cnt[key, $1]; rps[key, $1, n] = $3; p99[key, $1, n] = $4; errs += $5 }
+	function median(arr, key, s,   i, j, t, a, k) {
+		k = cnt[key, s]
+		for (i = 1; i <= k; i++) a[i] = arr[key, s, i]
+		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return a[int((k + 1) / 2)]
+	}
+	END {
+		printf "| %-18s | %12s | %12s | %9s | %14s | %14s |\n", "route", "levent req/s", "net/http req/s", "ratio", "levent p99 ms", "net/http p99 ms"
+		printf "|--------------------|--------------|----------------|-----------|----------------|-----------------|\n"
+		for (i = 1; i <= nk; i++) {
+			k = order[i]
+			l = median(rps, k, "levent"); g = median(rps, k, "net/http")
+			printf "| %-18s | %12.0f | %14.0f | %8.2fx | %14.2f | %15.2f |\n", k, l, g, l / g, median(p99, k, "levent"), median(p99, k, "net/http")
+		}
+		if (errs) print "\nwrk reported socket errors or non-2xx responses in " errs " runs (listed above, on stderr)"
+	}' "$work/raw"
