@@ -106,7 +106,12 @@ func TestReadHighWatermarkBoundsInputWhileSlowReaderDrains(t *testing.T) {
 	if err := wait(t, perr, "the producer"); err != nil {
 		t.Fatalf("producer: %v", err)
 	}
-	onLoop(t, b, func() {})
+	// The timer and the read callback write the figures on the loop's
+	// goroutine: stop both there before reading them here.
+	onLoop(t, b, func() {
+		tick.Del()
+		bev.SetCallbacks(nil, nil, nil)
+	})
 	if maxLen > high {
 		t.Errorf("largest Input: got %d bytes, want at most the high watermark %d", maxLen, high)
 	}
