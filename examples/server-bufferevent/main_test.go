@@ -68,6 +68,17 @@ func openFds(t *testing.T, pid int) int {
 	return len(ents)
 }
 
+// waitFds waits until the process has want descriptors open, since it
+// may print a line just before it closes one, and returns the last count.
+func waitFds(t *testing.T, pid, want int) int {
+	t.Helper()
+	got := openFds(t, pid)
+	for deadline := time.Now().Add(exampletest.Timeout); got != want && time.Now().Before(deadline); got = openFds(t, pid) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return got
+}
+
 // exitsWith waits for p to end by itself and checks its exit status.
 func exitsWith(t *testing.T, p *exampletest.Proc, code int) {
 	t.Helper()
@@ -101,7 +112,7 @@ func TestReplyServerAnswersEachLine(t *testing.T) {
 	}
 	// The original had no event callback and kept every closed
 	// connection's socket.
-	if got := openFds(t, server.Cmd.Process.Pid); got != fds {
+	if got := waitFds(t, server.Cmd.Process.Pid, fds); got != fds {
 		t.Fatalf("server has %d descriptors open, want %d", got, fds)
 	}
 	server.ExitsCleanly(syscall.SIGINT)
@@ -139,7 +150,7 @@ func TestPrintServerFreesAConnectionThatWasReset(t *testing.T) {
 	c.Close()
 	expectLine(t, server, "event occurred! 21 (Reading|Error)")
 	expectLine(t, server, "unknown error! connection reset by peer")
-	if got := openFds(t, server.Cmd.Process.Pid); got != fds {
+	if got := waitFds(t, server.Cmd.Process.Pid, fds); got != fds {
 		t.Fatalf("server has %d descriptors open, want %d: the original never freed it", got, fds)
 	}
 	server.ExitsCleanly(syscall.SIGINT)

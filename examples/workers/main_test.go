@@ -137,7 +137,12 @@ func TestConnectionsShareThePoolAndKeepTheirOwnOrder(t *testing.T) {
 	for i := 0; i < n; i++ {
 		server.Expect(" closed")
 	}
-	if got := openFds(t, pid); got != fds {
+	// The server prints " closed" just before it frees the connection.
+	got := openFds(t, pid)
+	for deadline := time.Now().Add(exampletest.Timeout); got != fds && time.Now().Before(deadline); got = openFds(t, pid) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got != fds {
 		t.Fatalf("server has %d descriptors open, want %d", got, fds)
 	}
 	server.ExitsCleanly(syscall.SIGTERM)
