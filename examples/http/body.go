@@ -116,10 +116,18 @@ func parseHex(b []byte) (int, bool) {
 	}
 	n := 0
 	for _, c := range b {
-		if !isHex(c) {
+		var d byte
+		switch {
+		case '0' <= c && c <= '9':
+			d = c - '0'
+		case 'a' <= c && c <= 'f':
+			d = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			d = c - 'A' + 10
+		default:
 			return 0, false
 		}
-		n = n<<4 | int(unhex(c))
+		n = n<<4 | int(d)
 	}
 	return n, true
 }

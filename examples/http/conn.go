@@ -19,7 +19,7 @@ import (
 // whose head or body is not complete stays at the front of the input; the
 // head parser and the chunked decoder remember how far they got.
 //
-// Three things end a pass early:
+// Two things end a pass early:
 //
 //   - closing: the response says Connection: close (asked for, HTTP/1.0,
 //     or an error that leaves the framing unknown). Reading stops; once the
@@ -52,8 +52,7 @@ type conn struct {
 	sent100  bool // 100 Continue was sent for the pending request
 
 	file     *os.File // a static file being sent
-	fileLeft int64
-	chunkBuf []byte
+	fileLeft int64    // bytes of it not yet added to the output
 
 	closing bool
 	paused  bool
@@ -62,6 +61,7 @@ type conn struct {
 	armed     time.Duration // the read timeout in force
 }
 
+// newConn makes a conn on srv reading from in and answering into out.
 func newConn(srv *server, bev *bufferevent.BufferEvent, in, out *bufferevent.Buffer) *conn {
 	c := &conn{srv: srv, bev: bev, in: in}
 	c.w.dst = out

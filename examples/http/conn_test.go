@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/levent-go/levent/bufferevent"
@@ -47,6 +48,9 @@ func testRoot(t testing.TB) string {
 	if err := os.Symlink("hello.txt", filepath.Join(root, "inside.txt")); err != nil {
 		t.Fatal(err)
 	}
+	if err := syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return root
 }
 
@@ -59,6 +63,7 @@ func newTestConn(t testing.TB, cfg config) *testConn {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(srv.closeRoot)
 	tc := &testConn{}
 	tc.conn = newConn(srv, nil, &tc.in, &tc.out)
 	return tc
@@ -139,6 +144,16 @@ func checkResponse(t *testing.T, what string, resp *http.Response, want response
 }
 
 func TestRoutesAnswer(t *testing.T) {
+	for _, beneath := range []bool{true, false} {
+		t.Run(map[bool]string{true: "openat2", false: "EvalSymlinks"}[beneath], func(t *testing.T) {
+			testRoutes(t, beneath)
+		})
+	}
+}
+
+// testRoutes checks every route's answers, the static ones opened with
+// openat2 or by resolving symbolic links.
+func testRoutes(t *testing.T, beneath bool) {
 	for _, tc := range []struct {
 		req  string
 		want response
@@ -164,6 +179,8 @@ func TestRoutesAnswer(t *testing.T) {
 		{"GET /static/%2e%2e/secret.txt HTTP/1.1\r\nHost: a\r\n\r\n", response{403, "403 Forbidden\n", nil}},
 		{"GET /static/..%2fsecret.txt HTTP/1.1\r\nHost: a\r\n\r\n", response{403, "403 Forbidden\n", nil}},
 		{"GET /static/link.txt HTTP/1.1\r\nHost: a\r\n\r\n", response{403, "403 Forbidden\n", nil}},
+		{"GET /static/fifo HTTP/1.1\r\nHost: a\r\n\r\n", response{403, "403 Forbidden\n", nil}},
+		{"GET /static//hello.txt HTTP/1.1\r\nHost: a\r\n\r\n", response{200, "hello, file\n", nil}},
 		{"GET /static/%zz HTTP/1.1\r\nHost: a\r\n\r\n", response{400, "400 Bad Request\n", nil}},
 		{"GET /static/a%00b HTTP/1.1\r\nHost: a\r\n\r\n", response{400, "400 Bad Request\n", nil}},
 		{"GET /nope HTTP/1.1\r\nHost: a\r\n\r\n", response{404, "404 Not Found\n", nil}},
@@ -182,6 +199,9 @@ func TestRoutesAnswer(t *testing.T) {
 			map[string]string{"Connection": "close"}}},
 	} {
 		c := newTestConn(t, defaultConfig)
+		if !beneath {
+			c.srv.closeRoot()
+		}
 		out := c.send(tc.req)
 		checkResponse(t, tc.req, readResponses(t, out, "GET")[0], tc.want)
 		if wantClose := tc.want.header["Connection"] == "close"; c.closing != wantClose {
@@ -381,6 +401,7 @@ func FuzzConnAnyInputCutAnywhere(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer srv.closeRoot()
 		run := func(parts ...[]byte) string {
 			tc := &testConn{}
 			tc.conn = newConn(srv, nil, &tc.in, &tc.out)

@@ -18,7 +18,8 @@
 // Static files are answered with Content-Length and a Content-Type from
 // the file's extension; a missing file is 404, a directory or a path that
 // leads outside the root (a ".." segment, escaped or not, or a symbolic
-// link pointing out) 403. A method the server does not know gets 501, a
+// link pointing out) 403; on Linux the kernel enforces this, the file
+// being opened with openat2 and RESOLVE_BENEATH (static.go). A method the server does not know gets 501, a
 // known one a route does not take 405 with Allow, other paths 404, and the
 // connection goes on.
 //

@@ -1,15 +1,6 @@
 package main
 
-import (
-	"bytes"
-	"errors"
-	"io/fs"
-	"mime"
-	"os"
-	"path/filepath"
-	"strings"
-	"syscall"
-)
+import "bytes"
 
 // The routes:
 //
@@ -38,7 +29,7 @@ func (c *conn) respond(r, body []byte) {
 		c.fixed(c.srv.json)
 	case string(path) == "/echo":
 		if c.req.method != mPOST {
-			c.status(statusMethodNotAllowd, "Allow: POST\r\n")
+			c.status(statusNotAllowed, "Allow: POST\r\n")
 			break
 		}
 		c.w.buf = appendHead(c.w.buf, statusOK, "application/octet-stream", int64(len(body)), c.connHeader(), c.srv.date[:], "")
@@ -69,7 +60,7 @@ func (c *conn) getOrHead() bool {
 	if c.req.method == mGET || c.req.method == mHEAD {
 		return true
 	}
-	c.status(statusMethodNotAllowd, "Allow: GET, HEAD\r\n")
+	c.status(statusNotAllowed, "Allow: GET, HEAD\r\n")
 	return false
 }
 
@@ -104,112 +95,4 @@ func (c *conn) status(status int, extra string) {
 		c.w.buf = append(c.w.buf, reason...)
 		c.w.buf = append(c.w.buf, '\n')
 	}
-}
-
-// static answers GET and HEAD for a file under the root: its headers now,
-// its contents through sendFile.
-func (c *conn) static(rel []byte) {
-	if !c.getOrHead() {
-		return
-	}
-	name, status := c.srv.resolve(rel)
-	if status != 0 {
-		c.status(status, "")
-		return
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		c.status(fileError(err), "")
-		return
-	}
-	fi, err := f.Stat()
-	switch {
-	case err != nil:
-		f.Close()
-		c.status(fileError(err), "")
-		return
-	case !fi.Mode().IsRegular():
-		f.Close()
-		c.status(statusForbidden, "") // directories are not listed
-		return
-	}
-	ctype := mime.TypeByExtension(filepath.Ext(name))
-	if ctype == "" {
-		ctype = "application/octet-stream"
-	}
-	c.w.buf = appendHead(c.w.buf, statusOK, ctype, fi.Size(), c.connHeader(), c.srv.date[:], "")
-	if c.req.method == mHEAD || fi.Size() == 0 {
-		f.Close()
-		return
-	}
-	c.file, c.fileLeft = f, fi.Size()
-}
-
-// fileError maps an error opening a file to a status.
-func fileError(err error) int {
-	switch {
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
-		return statusNotFound
-	case errors.Is(err, fs.ErrPermission):
-		return statusForbidden
-	}
-	return statusServerError
-}
-
-// resolve maps the part of a path after /static/ to a file name under the
-// root. It decodes %XX escapes, refuses ".." segments (403) and any name
-// that, once its symbolic links are followed, lies outside the root (403),
-// so no request reaches a file the root does not hold.
-func (s *server) resolve(rel []byte) (string, int) {
-	dec, ok := unescapePath(rel)
-	if !ok || strings.IndexByte(dec, 0) >= 0 {
-		return "", statusBadRequest
-	}
-	for _, seg := range strings.Split(dec, "/") {
-		if seg == ".." {
-			return "", statusForbidden
-		}
-	}
-	name, err := filepath.EvalSymlinks(filepath.Join(s.root, dec))
-	if err != nil {
-		return "", fileError(err)
-	}
-	if name != s.root && !strings.HasPrefix(name, s.root+string(filepath.Separator)) {
-		return "", statusForbidden
-	}
-	return name, 0
-}
-
-// unescapePath decodes %XX escapes; a malformed one fails.
-func unescapePath(b []byte) (string, bool) {
-	if bytes.IndexByte(b, '%') < 0 {
-		return string(b), true
-	}
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		if b[i] != '%' {
-			out = append(out, b[i])
-			continue
-		}
-		if i+2 >= len(b) || !isHex(b[i+1]) || !isHex(b[i+2]) {
-			return "", false
-		}
-		out = append(out, unhex(b[i+1])<<4|unhex(b[i+2]))
-		i += 2
-	}
-	return string(out), true
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	}
-	return c - 'a' + 10
 }

@@ -10,33 +10,33 @@ import (
 
 // Response statuses.
 const (
-	statusOK              = 200
-	statusBadRequest      = 400
-	statusForbidden       = 403
-	statusNotFound        = 404
-	statusMethodNotAllowd = 405
-	statusRequestTimeout  = 408
-	statusTooLarge        = 413
-	statusExpectFailed    = 417
-	statusHeaderTooLarge  = 431
-	statusServerError     = 500
-	statusNotImplemented  = 501
-	statusVersion         = 505
+	statusOK             = 200
+	statusBadRequest     = 400
+	statusForbidden      = 403
+	statusNotFound       = 404
+	statusNotAllowed     = 405
+	statusRequestTimeout = 408
+	statusTooLarge       = 413
+	statusExpectFailed   = 417
+	statusHeaderTooLarge = 431
+	statusServerError    = 500
+	statusNotImplemented = 501
+	statusVersion        = 505
 )
 
 var reasons = map[int]string{
-	statusOK:              "OK",
-	statusBadRequest:      "Bad Request",
-	statusForbidden:       "Forbidden",
-	statusNotFound:        "Not Found",
-	statusMethodNotAllowd: "Method Not Allowed",
-	statusRequestTimeout:  "Request Timeout",
-	statusTooLarge:        "Content Too Large",
-	statusExpectFailed:    "Expectation Failed",
-	statusHeaderTooLarge:  "Request Header Fields Too Large",
-	statusServerError:     "Internal Server Error",
-	statusNotImplemented:  "Not Implemented",
-	statusVersion:         "HTTP Version Not Supported",
+	statusOK:             "OK",
+	statusBadRequest:     "Bad Request",
+	statusForbidden:      "Forbidden",
+	statusNotFound:       "Not Found",
+	statusNotAllowed:     "Method Not Allowed",
+	statusRequestTimeout: "Request Timeout",
+	statusTooLarge:       "Content Too Large",
+	statusExpectFailed:   "Expectation Failed",
+	statusHeaderTooLarge: "Request Header Fields Too Large",
+	statusServerError:    "Internal Server Error",
+	statusNotImplemented: "Not Implemented",
+	statusVersion:        "HTTP Version Not Supported",
 }
 
 // dateLayout is the IMF-fixdate of the Date header (RFC 9110, 5.6.7),

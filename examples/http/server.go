@@ -37,13 +37,14 @@ var defaultConfig = config{
 // server is the listener, the routes' prebuilt responses and the
 // connections of one loop.
 type server struct {
-	cfg   config
-	base  *event.Base
-	ln    *listener.Listener
-	root  string // cfg.root, absolute, its symbolic links resolved
-	clock *event.Event
-	date  [len(dateLayout)]byte // the Date value of this second
-	conns map[*conn]struct{}
+	cfg    config
+	base   *event.Base
+	ln     *listener.Listener
+	root   string // cfg.root, absolute, its symbolic links resolved
+	rootFd int    // the root, opened for openat2 on Linux; -1 elsewhere
+	clock  *event.Event
+	date   [len(dateLayout)]byte // the Date value of this second
+	conns  map[*conn]struct{}
 
 	plaintext, json *prebuilt
 }
@@ -59,16 +60,19 @@ func newServer(base *event.Base, cfg config) (*server, error) {
 	// The Date header changes once a second: a persistent timer rewrites
 	// it in the prebuilt responses, so that requests never format it.
 	s.clock, err = event.New(base, -1, event.Persist, func(int, event.Flag) { s.tick(time.Now()) })
-	if err != nil {
-		return nil, err
+	if err == nil {
+		if err = s.clock.Add(time.Second); err != nil {
+			s.clock.Free()
+		}
 	}
-	if err := s.clock.Add(time.Second); err != nil {
-		s.clock.Free()
+	if err != nil {
+		s.closeRoot()
 		return nil, err
 	}
 	s.ln, err = listener.NewBind(base, s.accept, listener.Reuseable|listener.CloseOnFree, -1, "tcp", cfg.addr)
 	if err != nil {
 		s.clock.Free()
+		s.closeRoot()
 		return nil, err
 	}
 	return s, nil
@@ -84,8 +88,12 @@ func newRoutes(cfg config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	rootFd, err := openRoot(root)
+	if err != nil {
+		return nil, err
+	}
 	now := time.Now()
-	s := &server{cfg: cfg, root: root, conns: make(map[*conn]struct{}),
+	s := &server{cfg: cfg, root: root, rootFd: rootFd, conns: make(map[*conn]struct{}),
 		plaintext: newPrebuilt("text/plain; charset=utf-8", plaintextBody, now),
 		json:      newPrebuilt("application/json", jsonBody, now),
 	}
@@ -117,11 +125,21 @@ func (s *server) accept(_ *listener.Listener, fd int, _ net.Addr) {
 	bev.Enable(event.Read)
 }
 
-// close stops listening and frees every connection and the clock.
+// close stops listening and frees every connection, the clock and the
+// root's descriptor.
 func (s *server) close() {
 	s.ln.Free()
 	s.clock.Free()
 	for c := range s.conns {
 		c.close()
+	}
+	s.closeRoot()
+}
+
+// closeRoot closes the root's descriptor.
+func (s *server) closeRoot() {
+	if s.rootFd >= 0 {
+		unix.Close(s.rootFd)
+		s.rootFd = -1
 	}
 }

@@ -3,22 +3,26 @@
 # redis-benchmark, in one run, and prints a table of requests per second.
 #
 #   examples/resp/compare.sh                 3 repetitions, medians
-#   REPS=5 N=200000 examples/resp/compare.sh
+#   REPS=5 N=200000 N16=2000000 examples/resp/compare.sh
+#   RESP_BIN=/tmp/resp examples/resp/compare.sh   measure that build of resp
 #
 # Both servers run pinned to CPU 0 (taskset -c 0), resp with GOMAXPROCS=1,
 # redis-server with persistence off; redis-benchmark runs pinned to CPU 1.
-# For every row the two servers take turns, REPS times, so that a noisy
+# For every test the two servers take turns, REPS times, so that a noisy
 # neighbour slows both rather than one; the table shows the medians.
 #
-# Each row is one redis-benchmark run:
-#   redis-benchmark -p PORT -c 50 -P {1,16} -t ping,set,get -n N --csv
-# (-t ping gives two rows, PING_INLINE and PING_MBULK).
+# Each figure is one redis-benchmark run:
+#   redis-benchmark -p PORT -c 50 -P 1 -t TEST -n 100000 --csv
+#   redis-benchmark -p PORT -c 50 -P 16 -t TEST -n 1000000 --csv
+# for TEST in ping_inline, ping_mbulk, set and get. The ratio column is the
+# median of the ratios of the pairs, each pair measured back to back.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 reps=${REPS:-3}
-n=${N:-100000}
+n=${N:-100000}     # requests per run with -P 1
+n16=${N16:-1000000} # with -P 16, which goes about ten times faster
 conns=${CONNS:-50}
 redis_port=${REDIS_PORT:-16379}
 resp_port=${RESP_PORT:-16380}
@@ -36,7 +40,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd "$root" && go build -o "$work/resp" ./examples/resp)
+if [[ -n ${RESP_BIN:-} ]]; then
+	cp "$RESP_BIN" "$work/resp" # a build to try, such as one with a changed levent
+else
+	(cd "$root" && go build -o "$work/resp" ./examples/resp)
+fi
 
 taskset -c 0 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
 	--daemonize no --dir "$work" --logfile "$work/redis.log" &
@@ -56,38 +64,50 @@ wait_port() {
 wait_port "$redis_port"
 wait_port "$resp_port"
 
-# bench runs one redis-benchmark and appends "server pipeline test rps"
-# lines to $work/raw.
+# bench runs one redis-benchmark test against one server and appends
+# "server pipeline test rps rep" to $work/raw.
 bench() {
-	local name=$1 port=$2 pipeline=$3
-	taskset -c 1 redis-benchmark -p "$port" -c "$conns" -P "$pipeline" -t ping,set,get -n "$n" --csv |
-		awk -F'"' -v s="$name" -v p="$pipeline" 'NR > 1 && $2 != "" { print s, p, $2, $4 }' >>"$work/raw"
+	local name=$1 port=$2 pipeline=$3 test=$4 rep=$5
+	local requests=$n
+	((pipeline == 1)) || requests=$n16
+	taskset -c 1 redis-benchmark -p "$port" -c "$conns" -P "$pipeline" -t "$test" -n "$requests" --csv |
+		awk -F'"' -v s="$name" -v p="$pipeline" -v r="$rep" 'NR > 1 && $2 != "" { print s, p, $2, $4, r }' >>"$work/raw"
 }
 
+# Each test runs on both servers back to back, the order swapped every
+# repetition, so that the two figures of a pair see the same machine.
 : >"$work/raw"
 for rep in $(seq "$reps"); do
 	for pipeline in 1 16; do
 		echo "rep $rep/$reps, -P $pipeline" >&2
-		bench redis-server "$redis_port" "$pipeline"
-		bench resp "$resp_port" "$pipeline"
+		for test in ping_inline ping_mbulk set get; do
+			if ((rep % 2)); then
+				bench redis-server "$redis_port" "$pipeline" "$test" "$rep"
+				bench resp "$resp_port" "$pipeline" "$test" "$rep"
+			else
+				bench resp "$resp_port" "$pipeline" "$test" "$rep"
+				bench redis-server "$redis_port" "$pipeline" "$test" "$rep"
+			fi
+		done
 	done
 done
 
-# The table: medians per (test, pipeline) and server, and their ratio.
+# The table: for each test and pipeline depth, the median requests per
+# second of each server and the median of the per-repetition ratios.
 awk '
-	{ key = $3 " " $2; v[key, $1, ++cnt[key, $1]] = $4; if (!(key in seen)) { seen[key] = 1; order[++nk] = key } }
-	function median(key, s,   i, j, t, a, k) {
-		k = cnt[key, s]
-		for (i = 1; i <= k; i++) a[i] = v[key, s, i]
+	{ key = $3 " " $2; if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
+	  v[key, $1, ++cnt[key, $1]] = $4; pair[key, $5, $1] = $4; reps[key] = $5 > reps[key] ? $5 : reps[key] }
+	function median(a, k,   i, j, t) {
 		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 		return a[int((k + 1) / 2)]
 	}
+	function server(key, s,   i, a) { for (i = 1; i <= cnt[key, s]; i++) a[i] = v[key, s, i]; return median(a, cnt[key, s]) }
+	function ratio(key,   i, a) { for (i = 1; i <= reps[key]; i++) a[i] = pair[key, i, "resp"] / pair[key, i, "redis-server"]; return median(a, reps[key]) }
 	END {
 		printf "| %-12s | %3s | %18s | %18s | %11s |\n", "test", "-P", "redis-server req/s", "levent resp req/s", "resp/redis"
 		printf "|--------------|-----|--------------------|--------------------|-------------|\n"
 		for (i = 1; i <= nk; i++) {
 			split(order[i], kp, " ")
-			r = median(order[i], "redis-server"); l = median(order[i], "resp")
-			printf "| %-12s | %3s | %18.0f | %18.0f | %10.2fx |\n", kp[1], kp[2], r, l, l / r
+			printf "| %-12s | %3s | %18.0f | %18.0f | %10.2fx |\n", kp[1], kp[2], server(order[i], "redis-server"), server(order[i], "resp"), ratio(order[i])
 		}
 	}' "$work/raw"

@@ -51,6 +51,7 @@ func (c *conn) serve() {
 	if c.in.Len() >= c.p.need {
 		buf := c.in.Peek(-1)
 		off := 0
+	requests:
 		for off < len(buf) && !c.closing {
 			if c.r.pending() > c.srv.cfg.maxOutput {
 				c.pause()
@@ -62,10 +63,7 @@ func (c *conn) serve() {
 			case err != nil:
 				c.protocolError(err)
 			case n == 0:
-				c.r.flush()
-				c.in.Drain(off)
-				c.checkQuery()
-				return
+				break requests // the rest is part of a request
 			case len(args) > 0:
 				c.exec(args)
 			}

@@ -148,6 +148,18 @@ func TestRedisCliGetsRedisReplies(t *testing.T) {
 	needTool(t, "redis-cli", "redis-tools")
 	p, port := startResp(t)
 	runCliExchanges(t, port)
+	// What redis-cli asks when it starts, answered as this server's own.
+	for _, x := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"COMMAND", "DOCS"}, "(empty array)"},
+		{[]string{"COMMAND", "COUNT"}, "(integer) " + strconv.Itoa(len(commandTable))},
+	} {
+		if got := cli(t, port, x.args...); got != x.want {
+			t.Errorf("redis-cli %q: got %q, want %q", x.args, got, x.want)
+		}
+	}
 	p.ExitsCleanly(syscall.SIGTERM)
 }
 
