@@ -40,15 +40,22 @@ type Buffer struct {
 	buf      []byte // nil, or the ring: len(buf) == cap(buf), a storage class
 	off      int    // index of the first byte: 0 <= off < len(buf), and off == 0 when n == 0
 	n        int    // bytes held: 0 <= n <= len(buf)
-	readHint int    // free space ReadFd wants before it reads; 0 means minStorage
+	readHint int32  // free space ReadFd wants before it reads; 0 means minStorage
 	fills    uint8  // times storage was taken while the buffer had none, since the last Trim; saturates
 
-	// notify, if set, runs after an exported method other than ReadFd,
-	// WriteFd and Trim has changed the contents. A BufferEvent sets it to
-	// notice user code writing to its output or draining its input; its
-	// own I/O uses ReadFd and WriteFd, which do not call it. notify must
-	// not change the buffer.
-	notify func()
+	// owner, if set, is told after an exported method other than ReadFd,
+	// WriteFd and Trim has changed the contents. A BufferEvent owns its
+	// two buffers, to notice user code writing to its output or draining
+	// its input; its own I/O uses ReadFd and WriteFd, which do not tell
+	// it. The owner must not change the buffer. (An interface holding a
+	// pointer, rather than a func field set to a method value, saves
+	// every connection two small allocations.)
+	owner notifier
+}
+
+// notifier is what a Buffer tells of changes made by user code.
+type notifier interface {
+	bufferChanged(b *Buffer)
 }
 
 // keepStorageAfter is how many times a buffer must take storage, between
@@ -131,18 +138,18 @@ func (b *Buffer) countFill() {
 	}
 }
 
-// changed runs notify if k bytes were added or removed, k > 0.
+// changed tells the owner if k bytes were added or removed, k > 0.
 func (b *Buffer) changed(k int) {
-	if k > 0 && b.notify != nil {
-		b.notify()
+	if k > 0 && b.owner != nil {
+		b.owner.bufferChanged(b)
 	}
 }
 
 // reset empties the buffer and gives its storage back whatever the policy,
-// without running notify. A freed BufferEvent uses it.
+// without telling the owner. A freed BufferEvent uses it.
 func (b *Buffer) reset() {
 	putStorage(b.buf)
-	*b = Buffer{notify: b.notify}
+	*b = Buffer{owner: b.owner}
 }
 
 // release gives the storage back; the buffer must be empty.

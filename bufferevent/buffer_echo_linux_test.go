@@ -45,8 +45,8 @@ func BenchmarkEchoCycleBuffers(b *testing.B) {
 		msg := bufPattern(64)
 		savedR, savedW := bufReadv, bufWritev
 		defer func() { bufReadv, bufWritev = savedR, savedW }()
-		bufReadv = func(_ int, p0, _ []byte) (int, error) { return copy(p0, msg), nil }
-		bufWritev = func(_ int, p0, p1 []byte) (int, error) { return len(p0) + len(p1), nil }
+		bufReadv = func(_ int, p0, _ []byte, _ bool) (int, error) { return copy(p0, msg), nil }
+		bufWritev = func(_ int, p0, p1 []byte, _ bool) (int, error) { return len(p0) + len(p1), nil }
 		var in, out Buffer
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {

@@ -59,18 +59,18 @@ type ioCall struct{ len0, len1 int }
 
 // bufHook replaces *hook for the rest of the test with f, which receives
 // the original system call.
-func bufHook(t *testing.T, hook *func(int, []byte, []byte) (int, error), f func(orig func(int, []byte, []byte) (int, error), fd int, p0, p1 []byte) (int, error)) {
+func bufHook(t *testing.T, hook *ringIO, f func(orig ringIO, fd int, p0, p1 []byte, nb bool) (int, error)) {
 	orig := *hook
-	*hook = func(fd int, p0, p1 []byte) (int, error) { return f(orig, fd, p0, p1) }
+	*hook = func(fd int, p0, p1 []byte, nb bool) (int, error) { return f(orig, fd, p0, p1, nb) }
 	t.Cleanup(func() { *hook = orig })
 }
 
 // bufRecord hooks *hook to record every call before making it.
-func bufRecord(t *testing.T, hook *func(int, []byte, []byte) (int, error)) *[]ioCall {
+func bufRecord(t *testing.T, hook *ringIO) *[]ioCall {
 	var calls []ioCall
-	bufHook(t, hook, func(orig func(int, []byte, []byte) (int, error), fd int, p0, p1 []byte) (int, error) {
+	bufHook(t, hook, func(orig ringIO, fd int, p0, p1 []byte, nb bool) (int, error) {
 		calls = append(calls, ioCall{len(p0), len(p1)})
-		return orig(fd, p0, p1)
+		return orig(fd, p0, p1, nb)
 	})
 	return &calls
 }
@@ -202,12 +202,12 @@ func TestBufferWriteFdReturnsBareEAGAINWhenSocketIsFull(t *testing.T) {
 
 func TestBufferFdIORetriesEINTR(t *testing.T) {
 	a, peer := bufSocketpair(t)
-	eintr := func(calls *int) func(orig func(int, []byte, []byte) (int, error), fd int, p0, p1 []byte) (int, error) {
-		return func(orig func(int, []byte, []byte) (int, error), fd int, p0, p1 []byte) (int, error) {
+	eintr := func(calls *int) func(orig ringIO, fd int, p0, p1 []byte, nb bool) (int, error) {
+		return func(orig ringIO, fd int, p0, p1 []byte, nb bool) (int, error) {
 			if *calls++; *calls <= 2 {
 				return 0, unix.EINTR
 			}
-			return orig(fd, p0, p1)
+			return orig(fd, p0, p1, nb)
 		}
 	}
 	var reads, writes int
@@ -244,8 +244,8 @@ func TestBufferFdIOWrapsOtherErrorsInSyscallError(t *testing.T) {
 
 func TestBufferWriteFdShortWriteDrainsOnlyWhatWasWritten(t *testing.T) {
 	a, peer := bufSocketpair(t)
-	bufHook(t, &bufWritev, func(orig func(int, []byte, []byte) (int, error), fd int, p0, p1 []byte) (int, error) {
-		return orig(fd, p0[:10], nil)
+	bufHook(t, &bufWritev, func(orig ringIO, fd int, p0, p1 []byte, nb bool) (int, error) {
+		return orig(fd, p0[:10], nil, nb)
 	})
 	data := bufPattern(100)
 	var b Buffer
@@ -270,7 +270,7 @@ func TestBufferWriteFdOfEmptyBufferMakesNoSystemCall(t *testing.T) {
 func TestBufferReadFdOffersTwiceAsMuchAfterAFullRead(t *testing.T) {
 	var offered []int
 	fill := -1 // bytes the next fake read returns; -1 fills what it is offered
-	bufHook(t, &bufReadv, func(_ func(int, []byte, []byte) (int, error), _ int, p0, p1 []byte) (int, error) {
+	bufHook(t, &bufReadv, func(_ ringIO, _ int, p0, p1 []byte, _ bool) (int, error) {
 		offered = append(offered, len(p0)+len(p1))
 		if fill >= 0 {
 			return fill, nil
@@ -383,7 +383,7 @@ func fuzzFd(t *testing.T, b *Buffer, m []byte, read bool, ctl byte, max, limit i
 	mode := ctl % 4
 	calls := 0
 	var given []byte // what the last call was given to write, or the room it was given to read into
-	fake := func(_ int, p0, p1 []byte) (int, error) {
+	fake := func(_ int, p0, p1 []byte, _ bool) (int, error) {
 		calls++
 		given = append(append(given[:0], p0...), p1...)
 		switch {
@@ -467,7 +467,7 @@ func fuzzFd(t *testing.T, b *Buffer, m []byte, read bool, ctl byte, max, limit i
 func TestBufferFdIODoesNotNotify(t *testing.T) {
 	a, peer := bufSocketpair(t)
 	var b Buffer
-	b.notify = func() { t.Error("ReadFd or WriteFd ran notify") }
+	b.owner = notifyFunc(func() { t.Error("ReadFd or WriteFd ran notify") })
 	bufWriteAll(t, peer, []byte("ping"))
 	if n, err := b.ReadFd(a, 0); n != 4 || err != nil {
 		t.Fatalf("ReadFd = %d, %v", n, err)

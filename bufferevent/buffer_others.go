@@ -18,3 +18,9 @@ func (b *Buffer) ReadFd(fd int, max int) (int, error) { return 0, errFdUnsupport
 // WriteFd writes to a file descriptor on Linux; elsewhere it returns an
 // error matching errors.ErrUnsupported.
 func (b *Buffer) WriteFd(fd int, max int) (int, error) { return 0, errFdUnsupported }
+
+func (b *Buffer) readFd(int, int, bool) (int, error)  { return 0, errFdUnsupported }
+func (b *Buffer) writeFd(int, int, bool) (int, error) { return 0, errFdUnsupported }
+
+// setNonblock: descriptors are only supported on Linux.
+func setNonblock(int) error { return errFdUnsupported }

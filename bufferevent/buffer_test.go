@@ -611,7 +611,7 @@ func TestBufferSteadyStateDoesNotAllocate(t *testing.T) {
 func TestBufferNotifyRunsAfterEachChangeByUserCode(t *testing.T) {
 	var b, other Buffer
 	calls := 0
-	b.notify = func() { calls++ }
+	b.owner = notifyFunc(func() { calls++ })
 	for _, tc := range []struct {
 		name  string
 		op    func()
@@ -668,7 +668,7 @@ func TestBufferNotifyRunsAfterEachChangeByUserCode(t *testing.T) {
 func TestBufferResetForFreeGivesStorageBackWithoutNotify(t *testing.T) {
 	var b Buffer
 	calls := 0
-	b.notify = func() { calls++ }
+	b.owner = notifyFunc(func() { calls++ })
 	for i := 0; i < 3; i++ { // cycle, so that the buffer keeps its storage
 		b.WriteString("x")
 		b.Drain(1)
@@ -677,7 +677,12 @@ func TestBufferResetForFreeGivesStorageBackWithoutNotify(t *testing.T) {
 	calls = 0
 	b.reset()
 	checkBuffer(t, &b, nil)
-	if b.Cap() != 0 || calls != 0 || b.notify == nil {
-		t.Errorf("after reset: Cap() %d, notify ran %d times, notify kept %v; want 0, 0, true", b.Cap(), calls, b.notify != nil)
+	if b.Cap() != 0 || calls != 0 || b.owner == nil {
+		t.Errorf("after reset: Cap() %d, notify ran %d times, notify kept %v; want 0, 0, true", b.Cap(), calls, b.owner != nil)
 	}
 }
+
+// notifyFunc is a Buffer owner that calls itself on every change.
+type notifyFunc func()
+
+func (f notifyFunc) bufferChanged(*Buffer) { f() }

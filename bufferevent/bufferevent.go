@@ -3,6 +3,7 @@ package bufferevent
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -40,8 +41,6 @@ var idleTrim = 2 * time.Second
 type BufferEvent struct {
 	mu   sync.Mutex
 	base *event.Base
-	fd   int
-	opts Options
 
 	rev, wev      event.Event // Read|Persist and Write|Persist on fd
 	input, output Buffer
@@ -49,19 +48,23 @@ type BufferEvent struct {
 	readcb, writecb func(*BufferEvent)
 	eventcb         func(*BufferEvent, What)
 
+	rtimeout time.Duration
+	wtimeout time.Duration
+	err      error // the socket error behind the last Error event (or a connect refused at once)
+	werr     error // sticky: after a write error Write refuses
+
+	// The small fields, packed: a BufferEvent is what every connection
+	// costs, and it stays in the 480-byte size class (TestBufferEventSize).
+	fd          int32
+	rlow, rhigh int32      // read watermarks; rhigh 0: no limit
+	wlow        int32      // write low watermark
 	enabled     event.Flag // Read and Write as the user asked
-	rlow, rhigh int        // read watermarks; rhigh 0: no limit
-	wlow        int        // write low watermark
-	rtimeout    time.Duration
-	wtimeout    time.Duration
 	state       uint16
 	pendWhat    What  // event callback conditions held back by DeferCallbacks
-	connErr     error // result of a connect that finished at once
-	err         error // the socket error behind the last Error event
-	werr        error // sticky: after a write error Write refuses
+	opts        uint8 // the Options given to New
 
-	// Method values made once in New, so that handing them to Submit
-	// allocates nothing.
+	// Method values made the first time they are handed to Submit, and
+	// kept, so that doing it again allocates nothing (see submitFlush).
 	flushFn, defrFn func()
 }
 
@@ -84,9 +87,10 @@ const (
 	bsDeferQueued        // runDeferred is submitted
 	bsPendRead           // DeferCallbacks: the read callback is due
 	bsPendWrite          // DeferCallbacks: the write callback is due
+	bsRefused            // Connect failed at once; err holds why
 )
 
-// New returns a BufferEvent on fd, a connected non-blocking socket, or on
+// New returns a BufferEvent on fd, a connected socket, or on
 // no descriptor yet (fd == -1) for Connect (bufferevent_socket_new). As in
 // libevent, writing is enabled and reading is not: call Enable(event.Read).
 // The descriptor stays the caller's unless opts has CloseOnFree.
@@ -100,11 +104,9 @@ func New(b *event.Base, fd int, opts Options) (*BufferEvent, error) {
 	if fd < -1 {
 		return nil, fmt.Errorf("%w: %d", event.ErrBadFd, fd)
 	}
-	bev := &BufferEvent{base: b, fd: -1, opts: opts, enabled: event.Write}
-	bev.flushFn = bev.flushSubmitted
-	bev.defrFn = bev.runDeferred
-	bev.output.notify = bev.outputChanged
-	bev.input.notify = bev.inputChanged
+	bev := &BufferEvent{base: b, fd: -1, opts: uint8(opts), enabled: event.Write}
+	bev.output.owner = bev
+	bev.input.owner = bev
 	if fd >= 0 {
 		if err := bev.setFd(fd); err != nil {
 			return nil, err
@@ -113,20 +115,25 @@ func New(b *event.Base, fd int, opts Options) (*BufferEvent, error) {
 	return bev, nil
 }
 
-// setFd binds the read and write events to fd.
+// setFd binds the read and write events to fd, which it makes
+// non-blocking if it is not: the loop must never sleep in a read or write,
+// and the buffers' I/O relies on it (see ringSyscall).
 func (bev *BufferEvent) setFd(fd int) error {
+	if err := setNonblock(fd); err != nil {
+		return err
+	}
 	if err := bev.rev.Assign(bev.base, fd, event.Read|event.Persist, bev.onRead); err != nil {
 		return err
 	}
 	if err := bev.wev.Assign(bev.base, fd, event.Write|event.Persist, bev.onWrite); err != nil {
 		return err
 	}
-	bev.fd = fd
+	bev.fd = int32(fd)
 	return nil
 }
 
-// SetFd makes the BufferEvent work on fd, a connected non-blocking
-// socket, from now on, or on no descriptor with -1 (bufferevent_setfd).
+// SetFd makes the BufferEvent work on fd, a connected socket (made
+// non-blocking if it is not), from now on, or on no descriptor with -1 (bufferevent_setfd).
 // The previous descriptor is not closed, whatever the options say; data
 // already buffered stays, and reading and writing resume on fd as enabled.
 // It is refused while a Connect is under way.
@@ -179,7 +186,7 @@ func (bev *BufferEvent) Base() *event.Base { return bev.base }
 func (bev *BufferEvent) Fd() int {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
-	return bev.fd
+	return int(bev.fd)
 }
 
 // Err returns the error behind the last Error event: a syscall.Errno
@@ -301,7 +308,8 @@ func (bev *BufferEvent) stopWritingLocked() {
 // Output drains to the write low watermark. high is ignored for writing,
 // as libevent ignores it for a socket.
 func (bev *BufferEvent) SetWatermark(what event.Flag, low, high int) error {
-	if low < 0 || high < 0 || (what&event.Read != 0 && high > 0 && low > high) {
+	if low < 0 || high < 0 || low > math.MaxInt32 || high > math.MaxInt32 ||
+		(what&event.Read != 0 && high > 0 && low > high) {
 		return fmt.Errorf("%w: low %d, high %d", ErrWatermark, low, high)
 	}
 	bev.mu.Lock()
@@ -310,10 +318,10 @@ func (bev *BufferEvent) SetWatermark(what event.Flag, low, high int) error {
 		return ErrFreed
 	}
 	if what&event.Write != 0 {
-		bev.wlow = low
+		bev.wlow = int32(low)
 	}
 	if what&event.Read != 0 {
-		bev.rlow, bev.rhigh = low, high
+		bev.rlow, bev.rhigh = int32(low), int32(high)
 		if high > 0 && bev.input.Len() >= high {
 			bev.suspendLocked()
 		} else {
@@ -331,7 +339,7 @@ func (bev *BufferEvent) suspendLocked() {
 // resumeLocked restarts reading stopped at the high watermark once Input is
 // below it again.
 func (bev *BufferEvent) resumeLocked() {
-	if bev.state&bsSuspended != 0 && (bev.rhigh == 0 || bev.input.Len() < bev.rhigh) {
+	if bev.state&bsSuspended != 0 && (bev.rhigh == 0 || bev.input.Len() < int(bev.rhigh)) {
 		bev.state &^= bsSuspended
 		bev.startReadingLocked()
 	}
@@ -406,6 +414,15 @@ func (bev *BufferEvent) Read(p []byte) int {
 	return k
 }
 
+// bufferChanged runs when user code changes Input or Output.
+func (bev *BufferEvent) bufferChanged(b *Buffer) {
+	if b == &bev.output {
+		bev.outputChanged()
+	} else {
+		bev.inputChanged()
+	}
+}
+
 // outputChanged runs when user code changes Output directly.
 func (bev *BufferEvent) outputChanged() {
 	bev.mu.Lock()
@@ -436,13 +453,13 @@ func (bev *BufferEvent) Free() {
 	bev.state = bsFreed | queued
 	bev.rev.Free()
 	bev.wev.Free()
-	if bev.opts&CloseOnFree != 0 && bev.fd >= 0 {
-		sock.Close(bev.fd)
+	if Options(bev.opts)&CloseOnFree != 0 && bev.fd >= 0 {
+		sock.Close(int(bev.fd))
 	}
 	bev.fd = -1
 	bev.readcb, bev.writecb, bev.eventcb = nil, nil, nil
 	bev.pendWhat = 0
-	if queued == 0 && bev.base.Submit(bev.defrFn) == nil {
+	if queued == 0 && bev.submitDeferred() {
 		bev.state |= bsDeferQueued
 	}
 }

@@ -13,7 +13,7 @@ package bufferevent
 // reportLocked releases the lock and runs the event callback with what
 // (bufferevent_run_eventcb_), or defers it.
 func (bev *BufferEvent) reportLocked(what What) {
-	if bev.opts&DeferCallbacks != 0 {
+	if Options(bev.opts)&DeferCallbacks != 0 {
 		bev.pendWhat |= what
 		bev.queueDeferredLocked()
 		bev.mu.Unlock()
@@ -29,7 +29,7 @@ func (bev *BufferEvent) reportLocked(what What) {
 // callWriteLocked releases the lock and runs the write callback, or
 // defers it.
 func (bev *BufferEvent) callWriteLocked() {
-	if bev.opts&DeferCallbacks != 0 {
+	if Options(bev.opts)&DeferCallbacks != 0 {
 		bev.state |= bsPendWrite
 		bev.queueDeferredLocked()
 		bev.mu.Unlock()
@@ -43,9 +43,18 @@ func (bev *BufferEvent) callWriteLocked() {
 }
 
 func (bev *BufferEvent) queueDeferredLocked() {
-	if bev.state&bsDeferQueued == 0 && bev.base.Submit(bev.defrFn) == nil {
+	if bev.state&bsDeferQueued == 0 && bev.submitDeferred() {
 		bev.state |= bsDeferQueued
 	}
+}
+
+// submitDeferred hands runDeferred to the loop. Its method value is made
+// on first use: most connections never defer anything but their Free.
+func (bev *BufferEvent) submitDeferred() bool {
+	if bev.defrFn == nil {
+		bev.defrFn = bev.runDeferred
+	}
+	return bev.base.Submit(bev.defrFn) == nil
 }
 
 // runDeferred runs on the loop's goroutine. It runs the callbacks that

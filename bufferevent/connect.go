@@ -65,14 +65,14 @@ func (bev *BufferEvent) connect(family int, sa unix.Sockaddr) error {
 		}
 		created = true
 	}
-	inProgress, err := sock.Connect(bev.fd, sa)
+	inProgress, err := sock.Connect(int(bev.fd), sa)
 	var errno unix.Errno
 	if err != nil && !(errors.As(err, &errno) && refusedAtOnce(errno)) {
 		if created {
 			bev.rev.Free()
 			bev.wev.Free()
 			bev.rev, bev.wev = event.Event{}, event.Event{}
-			sock.Close(bev.fd)
+			sock.Close(int(bev.fd))
 			bev.fd = -1
 		}
 		return err
@@ -90,7 +90,10 @@ func (bev *BufferEvent) connect(family int, sa unix.Sockaddr) error {
 	}
 	// Finished (or refused) at once: report it from the loop, as a
 	// write readiness, so that the callback never runs inside Connect.
-	bev.connErr = err
+	if err != nil {
+		bev.err = errnoOf(err)
+		bev.state |= bsRefused
+	}
 	bev.wev.Active(event.Write)
 	return nil
 }
@@ -109,12 +112,13 @@ func refusedAtOnce(e unix.Errno) bool {
 // finishConnectLocked ends a connect: Connected, or Error with the errno
 // (lock held on entry, released on return).
 func (bev *BufferEvent) finishConnectLocked() {
-	bev.state &^= bsConnecting
-	err := bev.connErr
-	bev.connErr = nil
-	if err == nil {
-		err = sock.SocketError(bev.fd)
+	var err error
+	if bev.state&bsRefused != 0 {
+		err = bev.err
+	} else {
+		err = sock.SocketError(int(bev.fd))
 	}
+	bev.state &^= bsConnecting | bsRefused
 	if err != nil {
 		bev.err = errnoOf(err)
 		bev.stopWritingLocked()

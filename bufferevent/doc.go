@@ -79,6 +79,7 @@
 // Buffer is a growable ring, not a chain of chunks (see Buffer). NewPair
 // is a socketpair rather than an in-memory pair, so its two ends behave
 // exactly as socket BufferEvents. Read returns only a count. Filters,
-// rate limiting and TLS are not provided. Descriptors handed to New must
-// already be non-blocking, as listener hands them over.
+// rate limiting and TLS are not provided. New and SetFd make a blocking
+// descriptor non-blocking (libevent leaves that to the caller, and a
+// blocking socket would stall its loop).
 package bufferevent

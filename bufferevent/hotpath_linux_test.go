@@ -75,15 +75,18 @@ func TestEchoRoundTripDoesNotAllocate(t *testing.T) {
 }
 
 // countCalls hooks the readv and writev the buffers make and counts those
-// on fd.
+// on fd, which must all be made as calls on a non-blocking descriptor.
 func countCalls(t *testing.T, fd func() int) (reads, writes *int) {
 	reads, writes = new(int), new(int)
-	for hook, n := range map[*func(int, []byte, []byte) (int, error)]*int{&bufReadv: reads, &bufWritev: writes} {
-		bufHook(t, hook, func(orig func(int, []byte, []byte) (int, error), f int, p0, p1 []byte) (int, error) {
+	for hook, n := range map[*ringIO]*int{&bufReadv: reads, &bufWritev: writes} {
+		bufHook(t, hook, func(orig ringIO, f int, p0, p1 []byte, nb bool) (int, error) {
 			if f == fd() {
 				*n++
+				if !nb {
+					t.Errorf("fd %d: a BufferEvent's I/O made as on a blocking descriptor", f)
+				}
 			}
-			return orig(f, p0, p1)
+			return orig(f, p0, p1, nb)
 		})
 	}
 	return reads, writes

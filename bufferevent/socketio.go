@@ -31,9 +31,19 @@ func (bev *BufferEvent) scheduleFlushLocked() {
 		bev.state&(bsConnecting|bsWriting|bsFlushQueued|bsInCallback|bsFreed) != 0 {
 		return
 	}
-	if bev.base.Submit(bev.flushFn) == nil {
+	if bev.submitFlush() {
 		bev.state |= bsFlushQueued
 	}
+}
+
+// submitFlush hands flushSubmitted to the loop. Its method value is made
+// on first use, as a connection that only answers in its read callback
+// never needs it: 16 bytes less for each such connection.
+func (bev *BufferEvent) submitFlush() bool {
+	if bev.flushFn == nil {
+		bev.flushFn = bev.flushSubmitted
+	}
+	return bev.base.Submit(bev.flushFn) == nil
 }
 
 // flushSubmitted is the flush handed to the loop by scheduleFlushLocked.
@@ -82,7 +92,7 @@ func (bev *BufferEvent) writeOutLocked() (What, bool) {
 		bev.stopWritingLocked()
 		return 0, false
 	}
-	n, err := bev.output.WriteFd(bev.fd, 0)
+	n, err := bev.output.writeFd(int(bev.fd), 0, true)
 	switch {
 	case err == unix.EAGAIN:
 		bev.startWritingLocked()
@@ -109,7 +119,7 @@ func (bev *BufferEvent) afterWrite(what What, wrote bool) {
 	switch {
 	case what != 0:
 		bev.reportLocked(what)
-	case wrote && bev.output.Len() <= bev.wlow && bev.writecb != nil:
+	case wrote && bev.output.Len() <= int(bev.wlow) && bev.writecb != nil:
 		bev.callWriteLocked()
 	default:
 		bev.mu.Unlock()
@@ -119,7 +129,7 @@ func (bev *BufferEvent) afterWrite(what What, wrote bool) {
 // onRead handles the read event (bufferevent_readcb).
 func (bev *BufferEvent) onRead(fd int, what event.Flag) {
 	bev.mu.Lock()
-	if bev.state&bsFreed != 0 || fd != bev.fd {
+	if bev.state&bsFreed != 0 || fd != int(bev.fd) {
 		bev.mu.Unlock()
 		return
 	}
@@ -129,14 +139,14 @@ func (bev *BufferEvent) onRead(fd int, what event.Flag) {
 	}
 	room := 0 // no limit
 	if bev.rhigh > 0 {
-		room = bev.rhigh - bev.input.Len()
+		room = int(bev.rhigh) - bev.input.Len()
 		if room <= 0 {
 			bev.suspendLocked()
 			bev.mu.Unlock()
 			return
 		}
 	}
-	_, err := bev.input.ReadFd(fd, room)
+	_, err := bev.input.readFd(fd, room, true)
 	switch {
 	case err == unix.EAGAIN:
 		bev.mu.Unlock()
@@ -155,11 +165,11 @@ func (bev *BufferEvent) onRead(fd int, what event.Flag) {
 	if bev.state&bsTrimArmed == 0 && bev.rtimeout == 0 {
 		bev.startReadingLocked() // after an idle trim: arm it again
 	}
-	if bev.rhigh > 0 && bev.input.Len() >= bev.rhigh {
+	if bev.rhigh > 0 && bev.input.Len() >= int(bev.rhigh) {
 		bev.suspendLocked()
 	}
-	if bev.input.Len() >= max(bev.rlow, 1) && bev.readcb != nil {
-		if bev.opts&DeferCallbacks != 0 {
+	if bev.input.Len() >= max(int(bev.rlow), 1) && bev.readcb != nil {
+		if Options(bev.opts)&DeferCallbacks != 0 {
 			bev.state |= bsPendRead
 			bev.queueDeferredLocked()
 		} else {
@@ -200,7 +210,7 @@ func (bev *BufferEvent) readTimedOutLocked() {
 func (bev *BufferEvent) onWrite(fd int, what event.Flag) {
 	bev.mu.Lock()
 	switch {
-	case bev.state&bsFreed != 0 || fd != bev.fd:
+	case bev.state&bsFreed != 0 || fd != int(bev.fd):
 		bev.mu.Unlock()
 	case what&event.Write == 0:
 		bev.state &^= bsConnecting

@@ -7,19 +7,25 @@ type activeQueue struct {
 }
 
 // activateLocked makes ev active with res (event_active_nolock_). An event
-// already active only gains the new conditions, and signal calls add up.
+// already active only gains the new conditions; a signal event's calls add
+// up, any other event's callback runs once.
 func (b *Base) activateLocked(ev *Event, res Flag, ncalls uint32) {
 	if res == 0 {
 		return
 	}
+	signal := ev.events&Signal != 0
 	if ev.state&stActive != 0 {
 		ev.res |= res
-		ev.ncalls += ncalls
+		if signal {
+			ev.aux += ncalls
+		}
 		return
 	}
 	ev.state |= stActive
 	ev.res = res
-	ev.ncalls = ncalls
+	if signal {
+		ev.aux = ncalls
+	}
 	q := &b.active[ev.pri]
 	ev.actNext, ev.actPrev = nil, q.tail
 	if q.tail != nil {
@@ -62,7 +68,10 @@ func (b *Base) processActive() int {
 		n := 0
 		for ev := q.head; ev != nil; ev = q.head {
 			b.activeRemove(ev)
-			res, calls := ev.res, ev.ncalls
+			res, calls := ev.res, uint32(1)
+			if ev.events&Signal != 0 {
+				calls = ev.aux
+			}
 			if ev.events&Persist == 0 {
 				if ev.pending() {
 					// Non-pending before the callback, so it may Add again.

@@ -148,7 +148,7 @@ func (b *Base) releaseLocked() error {
 		s := &b.fds[fd]
 		for ev := s.head; ev != nil; {
 			next := ev.fdNext
-			ev.fdNext, ev.fdPrev = nil, nil
+			ev.fdNext = nil
 			ev.state &^= stInserted | stActive
 			ev = next
 		}

@@ -20,4 +20,5 @@ var (
 	ErrNoMethod       = errors.New("event: no event method satisfies the configuration")
 	ErrLoopRunning    = errors.New("event: the loop is already running")
 	ErrNotInitialized = errors.New("event: event was not initialized with New or Assign")
+	ErrTooManyEvents  = errors.New("event: 65,535 events of one kind already watch this descriptor")
 )

@@ -20,16 +20,24 @@ type Event struct {
 	base   *Base
 	cb     Callback
 	fd     int32
-	events Flag   // what it watches
-	res    Flag   // what fired, while active
-	state  uint8  // st* bits
-	pri    uint8  // index into base.active
-	ncalls uint32 // how many times an active signal event runs its callback
+	events Flag  // what it watches
+	res    Flag  // what fired, while active
+	state  uint8 // st* bits
+	pri    uint8 // index into base.active
 
-	slotGen uint32 // generation of the fd slot the event was last inserted in; 0 after Assign
-	timeout int64  // relative timeout in ns given to Add, re-armed for Persist events
+	// For a descriptor event, slotGen: the generation of the fd slot the
+	// event was last inserted in (0 after Assign). For a signal event,
+	// ncalls: while it is active, how many times its callback is to run.
+	// One word for both keeps Event in the 112-byte size class.
+	aux uint32
 
-	fdNext, fdPrev   *Event // events on the same descriptor (or signal)
+	timeout int64 // relative timeout in ns given to Add, re-armed for Persist events
+
+	// fdNext links the events on the same descriptor (or signal), newest
+	// first. The list is singly linked: a descriptor has one or two events
+	// (a BufferEvent's read and write), so unlinking walks a step or two,
+	// and a back pointer would cost every event 8 bytes.
+	fdNext           *Event
 	actNext, actPrev *Event // the active queue of its priority
 
 	tm timer.Entry[*Event] // deadline, while a timeout is pending

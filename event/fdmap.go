@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/levent-go/levent/internal/poller"
 )
@@ -18,17 +19,28 @@ import (
 // by a different event after nothing watched it: the number may belong to a
 // new file by then, so readiness reports carrying the old gen are dropped,
 // and verify forces one system call to re-register under the new gen.
+//
+// A slot is 24 bytes, and the table holds one for every descriptor number
+// up to the highest in use, so the counts are 16-bit: fdInsert refuses the
+// 65,536th event of one kind on one descriptor.
 type fdSlot struct {
 	head    *Event // events on this descriptor, linked by fdNext
-	nRead   int32
-	nWrite  int32
-	nClosed int32
-	nET     int32 // events with ET; all or none of the events on a slot
+	nRead   uint16
+	nWrite  uint16
+	nClosed uint16
+	nET     uint16 // events with ET; all or none of the events on a slot
+	gen     uint32
 	want    poller.Interest
 	have    poller.Interest
-	gen     uint32
 	changed bool // fd is on base.changes
 	verify  bool // re-register even if want == have
+}
+
+// full reports whether one more event like ev would overflow a count.
+func (s *fdSlot) full(ev *Event) bool {
+	const most = math.MaxUint16
+	return ev.events&Read != 0 && s.nRead == most || ev.events&Write != 0 && s.nWrite == most ||
+		ev.events&Closed != 0 && s.nClosed == most || ev.events&ET != 0 && s.nET == most
 }
 
 // interest is what the slot's counts ask of the backend.
@@ -49,18 +61,20 @@ func (s *fdSlot) interest() poller.Interest {
 	return i
 }
 
-func (s *fdSlot) count(ev *Event, d int32) {
+// count adds d (1 or -1) to the counts ev is part of.
+func (s *fdSlot) count(ev *Event, d int) {
+	u := uint16(d) // -1 wraps to 0xffff: adding it subtracts one
 	if ev.events&Read != 0 {
-		s.nRead += d
+		s.nRead += u
 	}
 	if ev.events&Write != 0 {
-		s.nWrite += d
+		s.nWrite += u
 	}
 	if ev.events&Closed != 0 {
-		s.nClosed += d
+		s.nClosed += u
 	}
 	if ev.events&ET != 0 {
-		s.nET += d
+		s.nET += u
 	}
 }
 
@@ -91,7 +105,10 @@ func (b *Base) fdInsert(ev *Event) error {
 	if s.head != nil && (s.nET > 0) != (ev.events&ET != 0) {
 		return fmt.Errorf("%w: fd %d", ErrMixedET, fd)
 	}
-	if s.head == nil && (ev.slotGen != s.gen || ev.slotGen == 0) {
+	if s.full(ev) {
+		return fmt.Errorf("%w: fd %d", ErrTooManyEvents, fd)
+	}
+	if s.head == nil && (ev.aux != s.gen || ev.aux == 0) {
 		// A different owner starts watching the number: tag it anew.
 		s.gen++
 		if s.gen == 0 {
@@ -101,12 +118,8 @@ func (b *Base) fdInsert(ev *Event) error {
 			s.verify = true
 		}
 	}
-	ev.slotGen = s.gen
-	ev.fdNext, ev.fdPrev = s.head, nil
-	if s.head != nil {
-		s.head.fdPrev = ev
-	}
-	s.head = ev
+	ev.aux = s.gen // slotGen
+	ev.fdNext, s.head = s.head, ev
 	s.count(ev, 1)
 	s.want = s.interest()
 	if s.have == 0 && (!b.polling || b.concurrentUpdate()) {
@@ -138,15 +151,7 @@ func (b *Base) fdRemove(ev *Event, eager bool) {
 }
 
 func (b *Base) fdUnlink(ev *Event, s *fdSlot) {
-	if ev.fdPrev != nil {
-		ev.fdPrev.fdNext = ev.fdNext
-	} else {
-		s.head = ev.fdNext
-	}
-	if ev.fdNext != nil {
-		ev.fdNext.fdPrev = ev.fdPrev
-	}
-	ev.fdNext, ev.fdPrev = nil, nil
+	unlink(&s.head, ev)
 	s.count(ev, -1)
 }
 
@@ -254,6 +259,16 @@ func (b *Base) activateReady(n int) {
 			if res := ev.events & what; res != 0 {
 				b.activateLocked(ev, res, 1)
 			}
+		}
+	}
+}
+
+// unlink takes ev off the list, linked by fdNext, that starts at *head.
+func unlink(head **Event, ev *Event) {
+	for p := head; *p != nil; p = &(*p).fdNext {
+		if *p == ev {
+			*p, ev.fdNext = ev.fdNext, nil
+			return
 		}
 	}
 }

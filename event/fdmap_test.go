@@ -1,8 +1,11 @@
 package event
 
 import (
+	"errors"
+	"math"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -148,4 +151,80 @@ func TestManyDescriptorsGrowTheTable(t *testing.T) {
 			t.Fatalf("%d of %d ready descriptors fired", fired, n)
 		}
 	})
+}
+
+// Deleting any one of several events on a descriptor (the list is singly
+// linked, newest first) leaves the others watching it, and the last one
+// out leaves the descriptor unwatched.
+func TestDeletingAnyEventOfADescriptorKeepsTheOthers(t *testing.T) {
+	for _, order := range [][]int{{1, 0, 2}, {0, 1, 2}, {2, 1, 0}} {
+		eachBackend(t, func(t *testing.T, cfg Config) {
+			b := newBase(t, cfg)
+			r, w := socketpair(t)
+			mustWrite(t, w, "x")
+			fired := make([]int, 3)
+			evs := make([]*Event, 3)
+			for i := range evs {
+				evs[i] = mustNew(t, b, r, Read|Persist, func(int, Flag) { fired[i]++ })
+				mustAdd(t, evs[i], 0)
+			}
+			deleted := make([]bool, 3)
+			for k, del := range order {
+				deleted[del] = true
+				if err := evs[del].Del(); err != nil {
+					t.Fatal(err)
+				}
+				clear(fired)
+				if k == len(order)-1 {
+					break
+				}
+				if err := b.Loop(LoopOnce); err != nil {
+					t.Fatal(err)
+				}
+				for i, n := range fired {
+					if want := map[bool]int{false: 1}[deleted[i]]; n != want {
+						t.Errorf("order %v, after deleting %d: event %d fired %d times, want %d", order, del, i, n, want)
+					}
+				}
+			}
+			if s := b.fds[r]; s.head != nil || s.want != 0 {
+				t.Errorf("order %v: slot after the last Del: head %v want %v, want none", order, s.head, s.want)
+			}
+		})
+	}
+}
+
+// A slot counts each kind of event in 16 bits: the 65,536th Read event on
+// one descriptor is refused with a clear error, not a wrapped count, and a
+// Write event still fits.
+func TestTooManyEventsOnOneDescriptorIsAnError(t *testing.T) {
+	b := newBase(t, Config{})
+	r, _ := socketpair(t)
+	for i := range math.MaxUint16 {
+		ev := mustNew(t, b, r, Read, func(int, Flag) {})
+		if err := ev.Add(0); err != nil {
+			t.Fatalf("Add of event %d: %v", i+1, err)
+		}
+	}
+	ev := mustNew(t, b, r, Read, func(int, Flag) {})
+	if err := ev.Add(0); !errors.Is(err, ErrTooManyEvents) {
+		t.Errorf("Add of event 65,536: got %v, want ErrTooManyEvents", err)
+	}
+	if n := b.fds[r].nRead; n != math.MaxUint16 {
+		t.Errorf("read count: got %d, want %d", n, math.MaxUint16)
+	}
+	wev := mustNew(t, b, r, Write, func(int, Flag) {})
+	mustAdd(t, wev, 0)
+}
+
+// Event and fdSlot sizes are what every connection pays: keep them in
+// their size classes (an Event alone is a 112-byte allocation; a slot is
+// 24 bytes of the descriptor table).
+func TestEventAndSlotSizes(t *testing.T) {
+	if n := unsafe.Sizeof(Event{}); n > 112 {
+		t.Errorf("Event is %d bytes, want at most 112", n)
+	}
+	if n := unsafe.Sizeof(fdSlot{}); n > 24 {
+		t.Errorf("fdSlot is %d bytes, want at most 24", n)
+	}
 }

@@ -294,3 +294,24 @@ func TestNowIsCachedDuringAnIteration(t *testing.T) {
 		t.Fatalf("Now outside the loop is %v after the cached time, want a fresh reading", d)
 	}
 }
+
+// A descriptor event made active twice in one iteration (by Active and by
+// readiness) runs its callback once, with both conditions, as in libevent;
+// only a signal event's calls add up.
+func TestEventActiveTwiceInOneIterationRunsOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, cfg Config) {
+		b := newBase(t, cfg)
+		r, w := socketpair(t)
+		var got []Flag
+		ev := mustNew(t, b, r, Read|Persist, func(_ int, what Flag) { got = append(got, what) })
+		mustAdd(t, ev, 0)
+		mustWrite(t, w, "x")
+		ev.Active(Timeout)
+		if err := b.Loop(LoopOnce); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0] != Read|Timeout {
+			t.Errorf("callbacks: got %v, want one with %v", got, Read|Timeout)
+		}
+	})
+}

@@ -64,26 +64,14 @@ func (b *Base) signalInsert(ev *Event) error {
 			return err
 		}
 	}
-	ev.fdNext, ev.fdPrev = s.lists[sig], nil
-	if ev.fdNext != nil {
-		ev.fdNext.fdPrev = ev
-	}
-	s.lists[sig] = ev
+	ev.fdNext, s.lists[sig] = s.lists[sig], ev
 	return nil
 }
 
 func (b *Base) signalRemove(ev *Event) {
 	s := b.signals
 	sig := int(ev.fd)
-	if ev.fdPrev != nil {
-		ev.fdPrev.fdNext = ev.fdNext
-	} else {
-		s.lists[sig] = ev.fdNext
-	}
-	if ev.fdNext != nil {
-		ev.fdNext.fdPrev = ev.fdPrev
-	}
-	ev.fdNext, ev.fdPrev = nil, nil
+	unlink(&s.lists[sig], ev)
 	if s.lists[sig] == nil {
 		s.src.Unwatch(syscall.Signal(sig))
 	}

@@ -1,0 +1,46 @@
+package bufferevent
+
+import (
+	"errors"
+	"math"
+	"testing"
+	"unsafe"
+
+	"github.com/levent-go/levent/event"
+)
+
+// A BufferEvent is what every connection costs a server (with the two
+// method values its events call, 32 bytes more): keep it in the 480-byte
+// size class.
+func TestBufferEventSize(t *testing.T) {
+	if n := unsafe.Sizeof(BufferEvent{}); n > 480 {
+		t.Errorf("BufferEvent is %d bytes, want at most 480", n)
+	}
+	if n := unsafe.Sizeof(Buffer{}); n > 64 {
+		t.Errorf("Buffer is %d bytes, want at most 64", n)
+	}
+}
+
+// Watermarks are kept in 32 bits: larger ones are refused, not cut.
+func TestWatermarkAbove2GiBIsRefused(t *testing.T) {
+	b := startLoop(t)
+	bev := newBev(t, b, -1, 0)
+	defer bev.Free()
+	big64 := int64(math.MaxInt32) + 1
+	big := int(big64) // on 32-bit platforms it wraps negative: refused too
+	for _, tc := range []struct {
+		what      event.Flag
+		low, high int
+	}{
+		{event.Read, 0, big},
+		{event.Read, big, 0},
+		{event.Write, big, 0},
+	} {
+		if err := bev.SetWatermark(tc.what, tc.low, tc.high); !errors.Is(err, ErrWatermark) {
+			t.Errorf("SetWatermark(%v, %d, %d): got %v, want ErrWatermark", tc.what, tc.low, tc.high, err)
+		}
+	}
+	if err := bev.SetWatermark(event.Read, 1, math.MaxInt32); err != nil {
+		t.Errorf("SetWatermark(Read, 1, MaxInt32): %v", err)
+	}
+}
