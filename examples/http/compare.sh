@@ -12,6 +12,11 @@
 # times, so that a noisy neighbour slows both rather than one; the table
 # shows the medians. Each run is
 #   taskset -c 1 wrk -t1 -c100 -d$DURATION --latency http://127.0.0.1:PORT$ROUTE
+#
+# wrk's full output of a run that reports errors is kept in a directory
+# named at the end, with the kernel's TCP counters before and after the
+# run: "timeout" errors (a response later than 2 s) come from an
+# overloaded machine; "read" errors or non-2xx responses would be a bug.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,12 +54,23 @@ for log in "$work/levent.log" "$work/nethttp.log"; do
 	grep -q listening "$log" || { echo "compare.sh: a server did not start:" >&2; cat "$log" >&2; exit 1; }
 done
 
+# tcpstat prints the kernel's TCP counters (the lines of /proc/net/netstat
+# and /proc/net/snmp).
+tcpstat() { cat /proc/net/netstat /proc/net/snmp 2>/dev/null || true; }
+
+kept=""
 # run benchmarks one server on one route and appends
 # "server route req/s p99_ms errors" to $work/raw.
 run() {
-	local name=$1 port=$2 route=$3 out
+	local name=$1 port=$2 route=$3 out before
+	before=$(tcpstat)
 	out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$duration" --latency "http://127.0.0.1:$port$route")
-	echo "$out" | sed -n "s|^ *\(Socket errors.*\|Non-2xx.*\)|$name $route: \1|p" >&2
+	if grep -qE 'Socket errors|Non-2xx' <<<"$out"; then
+		[[ -n $kept ]] || kept=$(mktemp -d /tmp/http-compare-errors.XXXXXX)
+		local f=$kept/${name//\//-}${route//\//_}.$(date +%s%N).txt
+		{ echo "$out"; echo "--- TCP counters before"; echo "$before"; echo "--- after"; tcpstat; } >"$f"
+		echo "$out" | sed -n "s|^ *\(Socket errors.*\|Non-2xx.*\)|$name $route: \1 (full output in $f)|p" >&2
+	fi
 	echo "$out" | awk -v s="$name" -v r="$route" '
 		function ms(v) {
 			if (v ~ /us$/) return v / 1000
@@ -72,8 +88,13 @@ run() {
 for rep in $(seq "$reps"); do
 	for route in $routes; do
 		echo "rep $rep/$reps, $route" >&2
-		run levent "$levent_port" "$route"
-		run net/http "$nethttp_port" "$route"
+		if ((rep % 2)); then # the order swaps every repetition
+			run levent "$levent_port" "$route"
+			run net/http "$nethttp_port" "$route"
+		else
+			run net/http "$nethttp_port" "$route"
+			run levent "$levent_port" "$route"
+		fi
 	done
 done
 
@@ -96,3 +117,4 @@ awk '
 		}
 		if (errs) print "\nwrk reported socket errors or non-2xx responses in " errs " runs (listed above, on stderr)"
 	}' "$work/raw"
+[[ -z $kept ]] || echo "wrk output of the runs with errors: $kept" >&2
