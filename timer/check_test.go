@@ -28,8 +28,8 @@ func queueError[T any](q *Queue[T]) error {
 				err = fmt.Errorf("tree order: (%d,%d) before (%d,%d)", prev.key, prev.seq, e.key, e.seq)
 			case e.state&inTree == 0:
 				err = fmt.Errorf("entry (%d,%d) in the tree without inTree: state %b", e.key, e.seq, e.state)
-			case e.state&live == 0 && e.early != 0:
-				err = fmt.Errorf("zombie (%d,%d) on the moved-earlier list at %d", e.key, e.seq, e.early)
+			case e.early != 0 && (int(e.early) > len(q.early) || q.early[e.early-1].e != e):
+				err = fmt.Errorf("entry (%d,%d) says it is at %d on the list, which does not hold it", e.key, e.seq, e.early)
 			case e.state&live != 0 && e.early == 0 && (e.when < e.key || e.when == e.key && e.wseq < e.seq):
 				err = fmt.Errorf("entry wanted at (%d,%d) ahead of its tree place (%d,%d) but not on the moved-earlier list",
 					e.when, e.wseq, e.key, e.seq)
@@ -51,23 +51,54 @@ func queueError[T any](q *Queue[T]) error {
 			return fmt.Errorf("tree.Len() = %d, want %d", got, want)
 		}
 	}
-	if nLive != q.live || nZombies != q.zombies {
-		return fmt.Errorf("counts: live %d zombies %d, want live %d zombies %d (from the tree)", q.live, q.zombies, nLive, nZombies)
+	holes := 0
+	for i, it := range q.early {
+		e := it.e
+		switch {
+		case e == nil:
+			holes++
+			continue
+		case e.early != uint32(i+1):
+			return fmt.Errorf("list[%d]: entry says it is at %d, want %d", i, e.early, i+1)
+		case e.state&inTree != 0 && e.key <= q.earlyAt:
+			return fmt.Errorf("list[%d]: tree place %d, at or before the list's bound %d", i, e.key, q.earlyAt)
+		case e.state&live != 0 && (e.state&inTree == 0 || e.when < e.key) && e.when < q.earlyAt:
+			return fmt.Errorf("list[%d]: wanted at %d, before the list's bound %d", i, e.when, q.earlyAt)
+		}
+		if e.state == live { // scheduled but not yet in the tree
+			nLive++
+		}
 	}
-	for i, e := range q.early {
-		if e.early != uint32(i+1) || e.state != inTree|live {
-			return fmt.Errorf("moved-earlier list[%d]: early %d state %b, want early %d state %b", i, e.early, e.state, i+1, inTree|live)
-		}
-		if e.key <= q.earlyAt {
-			return fmt.Errorf("moved-earlier list[%d]: tree place %d, at or before the list's bound %d", i, e.key, q.earlyAt)
-		}
-		if e.when < e.key && e.when < q.earlyAt {
-			return fmt.Errorf("moved-earlier list[%d]: wanted at %d, before the list's bound %d", i, e.when, q.earlyAt)
+	if holes != q.holes {
+		return fmt.Errorf("list has %d holes, the queue counts %d", holes, q.holes)
+	}
+	if nLive != q.live || nZombies != q.zombies {
+		return fmt.Errorf("counts: live %d zombies %d, want live %d zombies %d (from the tree and list)", q.live, q.zombies, nLive, nZombies)
+	}
+	for i, x := range q.early[len(q.early):cap(q.early)] {
+		if x.e != nil {
+			return fmt.Errorf("list array past its end [%d] still holds an entry", len(q.early)+i)
 		}
 	}
 	for i, e := range q.swept[:cap(q.swept)] {
 		if e != nil {
 			return fmt.Errorf("sweep scratch[%d] still holds an entry", i)
+		}
+	}
+	return nil
+}
+
+// entriesError checks what queueError cannot reach from q: that each of
+// es that says it is listed is where it says, and that each scheduled
+// entry is in the tree or on the list.
+func entriesError[T any](q *Queue[T], es []Entry[T]) error {
+	for i := range es {
+		e := &es[i]
+		if e.early != 0 && (int(e.early) > len(q.early) || q.early[e.early-1].e != e) {
+			return fmt.Errorf("entry %d says it is at %d on the list, which does not hold it", i, e.early)
+		}
+		if e.state == live && e.early == 0 {
+			return fmt.Errorf("entry %d is scheduled but neither in the tree nor on the list", i)
 		}
 	}
 	return nil
@@ -83,7 +114,7 @@ func holds[T any](q *Queue[T], e *Entry[T]) bool {
 		})
 	}
 	for _, x := range q.early[:cap(q.early)] {
-		found = found || x == e
+		found = found || x.e == e
 	}
 	return found
 }

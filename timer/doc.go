@@ -16,16 +16,19 @@
 //	WakeTime    when to wake, at or before Min      (timeout_next)
 //	PopExpired  take the earliest entry due by now  (timeout_process)
 //
-// Moving a scheduled entry and removing it cost O(1) at the call, as in Go's
-// runtime timers: the tree keeps the entry where it was, and Min, WakeTime
-// and PopExpired repair its position lazily, once, when it matters. Min is
-// exact, so it repairs whatever stands before the earliest entry. An event
-// loop that sleeps until WakeTime instead, a lower bound, and then calls
-// PopExpired gets the runtime's bargain: an entry moved later is repaired
-// only when its old deadline passes, and entries moved earlier only when
-// one of them may be due. The commonest timer of a server, a connection's
-// idle timeout pushed later on every read, then costs one tree update per
-// timeout period at most. Adding a new entry and Purge cost O(log n).
+// Adding an entry, moving it and removing it cost O(1) at the call, as in
+// Go's runtime timers: the tree keeps the entry where it was (a new entry
+// waits on a list), and Min, WakeTime and PopExpired repair its position
+// lazily, once, when it matters. Min is exact, so it repairs whatever
+// stands before the earliest entry. An event loop that sleeps until
+// WakeTime instead, a lower bound, and then calls PopExpired gets the
+// runtime's bargain: an entry moved later is repaired only when its old
+// deadline passes, and entries added or moved earlier only when one of
+// them may be due, all at once and sorted, which at a million timers takes
+// about half the time of as many inserts at random places. The commonest
+// timer of a server, a connection's idle timeout pushed later on every
+// read, then costs one tree update per timeout period at most. Purge costs
+// O(log n).
 //
 // A Queue is not safe for concurrent use: reads and writes need external
 // synchronisation (the event base guards its queue with its own lock). The

@@ -1,5 +1,7 @@
 package timer
 
+import "cmp"
+
 // Entry is one timer. The zero Entry is unscheduled. Hold it inside the
 // object being timed (levent's event keeps one in each Event); Value lets
 // the queue's user get back from the entry to that object.
@@ -23,17 +25,22 @@ type Entry[T any] struct {
 	when int64
 	wseq uint64
 
-	early uint32 // 1 + index in the queue's moved-earlier list; 0 if not on it
+	early uint32 // 1 + index in the queue's list of entries wanted ahead of their tree position; 0 if not on it
 	state uint8  // inTree and live bits
 }
 
 // Entry state bits. An entry in the tree that is not live is a zombie:
 // removed, but still taking up its old place until the queue drops it.
 //
-//	state            meaning             how it gets there
-//	0                unscheduled         zero Entry, PopExpired, Purge, swept
-//	inTree|live      scheduled           Schedule
-//	inTree           zombie              Remove
+//	state            meaning                        how it gets there
+//	0                unscheduled                    zero Entry, PopExpired, Purge, swept
+//	live             scheduled, listed, not in tree  Schedule of an unscheduled entry
+//	inTree|live      scheduled                      the list applied, Schedule of a zombie
+//	inTree           zombie                         Remove
+//
+// Any state but inTree|live with a settled position may also be on the
+// list (early != 0): Remove and the queue's dropping of a zombie leave an
+// entry there, and applying the list skips it unless it is live again.
 const (
 	inTree uint8 = 1 << iota // stored in the tree at (key, seq)
 	live                     // scheduled: counted by Len, returned by Min
@@ -65,4 +72,12 @@ func less[T any](a, b item[T]) bool {
 		return a.key < b.key
 	}
 	return a.e.seq < b.e.seq
+}
+
+// compareItems is less as a three-way comparison, for sorting.
+func compareItems[T any](a, b item[T]) int {
+	if a.key != b.key {
+		return cmp.Compare(a.key, b.key)
+	}
+	return cmp.Compare(a.e.seq, b.e.seq)
 }

@@ -56,6 +56,9 @@ func (m *model) compare(t *testing.T, q *Queue[int], es []Entry[int], step strin
 	if err := queueError(q); err != nil {
 		t.Fatalf("%s: %v", step, err)
 	}
+	if err := entriesError(q, es); err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
 	if got, want := q.Len(), len(m.order); got != want {
 		t.Fatalf("%s: Len() = %d, want %d", step, got, want)
 	}

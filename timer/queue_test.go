@@ -76,6 +76,19 @@ func TestZeroQueueIsEmptyAndUsable(t *testing.T) {
 	}
 }
 
+// treeOfTens returns a queue holding n entries in its tree, entry i at
+// deadline 10*(i+1), with nothing deferred.
+func treeOfTens(t *testing.T, n int) (*Queue[int], []Entry[int]) {
+	t.Helper()
+	q := new(Queue[int])
+	es := newEntries(n)
+	for i := range es {
+		q.Schedule(&es[i], int64(10*(i+1)))
+	}
+	wantMin(t, q, 0)
+	return q, es
+}
+
 func TestEntriesComeOutInDeadlineOrder(t *testing.T) {
 	var q Queue[int]
 	es := newEntries(6)
@@ -119,6 +132,7 @@ func TestRescheduleLaterKeepsTreePlaceUntilFront(t *testing.T) {
 	q.Schedule(&es[0], 10)
 	q.Schedule(&es[1], 20)
 	q.Schedule(&es[2], 30)
+	wantMin(t, &q, 0)      // the new entries go into the tree
 	q.Schedule(&es[0], 25) // later: O(1), the tree keeps key 10
 	checkQueue(t, &q)
 	if es[0].key != 10 || es[0].When() != 25 {
@@ -136,6 +150,7 @@ func TestWakeTimeIsOldDeadlineOfEntryMovedLater(t *testing.T) {
 	es := newEntries(2)
 	q.Schedule(&es[0], 10)
 	q.Schedule(&es[1], 20)
+	wantMin(t, &q, 0)
 	q.Schedule(&es[0], 30) // pushed later: WakeTime does not move it
 	for range 2 {
 		if at, ok := q.WakeTime(); !ok || at != 10 {
@@ -169,6 +184,7 @@ func TestWakeTimeCountsEarlierMovesWithoutApplyingThem(t *testing.T) {
 	for i := range es {
 		q.Schedule(&es[i], int64(10+i))
 	}
+	wantMin(t, &q, 0)
 	q.Schedule(&es[5], 4)
 	q.Schedule(&es[6], 7)
 	q.Schedule(&es[6], 3) // listed already: moved earlier again
@@ -214,6 +230,7 @@ func TestRescheduleEarlierAppliesAtNextMin(t *testing.T) {
 	q.Schedule(&es[0], 10)
 	q.Schedule(&es[1], 20)
 	q.Schedule(&es[2], 30)
+	wantMin(t, &q, 0)
 	q.Schedule(&es[2], 5)
 	q.Schedule(&es[2], 4) // already on the moved-earlier list: listed once
 	checkQueue(t, &q)
@@ -233,6 +250,7 @@ func TestRescheduleEarlierThenLaterAgain(t *testing.T) {
 	q.Schedule(&es[0], 10)
 	q.Schedule(&es[1], 20)
 	q.Schedule(&es[2], 30)
+	wantMin(t, &q, 0)
 	q.Schedule(&es[1], 5)
 	q.Schedule(&es[1], 40) // still listed, now behind its tree place
 	checkQueue(t, &q)
@@ -257,6 +275,7 @@ func TestRemoveArbitraryEntries(t *testing.T) {
 	for i := range es {
 		q.Schedule(&es[i], int64(100-i))
 	}
+	wantMin(t, &q, 9)
 	for _, i := range []int{0, 9, 4, 5} {
 		if !q.Remove(&es[i]) {
 			t.Fatalf("Remove(entry %d) = false, want true", i)
@@ -272,42 +291,184 @@ func TestRemoveArbitraryEntries(t *testing.T) {
 	wantOrder(t, drain(t, &q, 100), []int{8, 7, 6, 3, 2, 1})
 }
 
-func TestRemoveTakesEntryOffMovedEarlierList(t *testing.T) {
+func TestRemoveLeavesListedEntryForTheListToSkip(t *testing.T) {
 	var q Queue[int]
 	es := newEntries(4)
 	for i := range es {
 		q.Schedule(&es[i], 100)
 	}
+	wantMin(t, &q, 0)
 	for i := range es {
 		q.Schedule(&es[i], int64(50-i)) // all four listed
 	}
-	q.Remove(&es[1]) // from the middle: the last one takes its slot
+	q.Remove(&es[1]) // writes to entry 1 alone: the list keeps its slot
 	checkQueue(t, &q)
-	if len(q.early) != 3 || es[1].early != 0 || slices.Contains(q.early, &es[1]) {
-		t.Fatalf("moved-earlier list length %d, removed entry index %d; want 3, 0", len(q.early), es[1].early)
+	if len(q.early) != 4 || es[1].early != 2 || es[3].early != 4 {
+		t.Fatalf("list length %d, removed entry at %d, last entry at %d; want 4, 2, 4 (untouched)",
+			len(q.early), es[1].early, es[3].early)
+	}
+	if at, ok := q.WakeTime(); !ok || at != 47 {
+		t.Fatalf("WakeTime() = %d, %v; want 47, true", at, ok)
 	}
 	wantOrder(t, drain(t, &q, 100), []int{3, 2, 0})
+	if es[1].Scheduled() || holds(&q, &es[1]) || q.zombies != 0 {
+		t.Fatalf("removed entry: scheduled %v, held %v, zombies %d; want false, false, 0",
+			es[1].Scheduled(), holds(&q, &es[1]), q.zombies)
+	}
 }
 
-func TestRemovedEntryRevivesInPlace(t *testing.T) {
+func TestNewEntriesWaitOnTheListUntilOneMayBeDue(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(5)
+	for i, when := range []int64{40, 20, 50, 30, 10} {
+		q.Schedule(&es[i], when) // O(1): listed, not inserted
+	}
+	checkQueue(t, &q)
+	if q.tree != nil || len(q.early) != 5 || q.Len() != 5 {
+		t.Fatalf("after 5 new entries: tree %v, list length %d, Len %d; want nil, 5, 5", q.tree, len(q.early), q.Len())
+	}
+	if at, ok := q.WakeTime(); !ok || at != 10 {
+		t.Fatalf("WakeTime() = %d, %v; want 10, true (the earliest listed deadline)", at, ok)
+	}
+	wantOrder(t, drain(t, &q, 9), nil) // none may be due: nothing inserted
+	if q.tree != nil || len(q.early) != 5 {
+		t.Fatalf("after PopExpired(9): tree %v, list length %d; want nil, 5", q.tree, len(q.early))
+	}
+	wantOrder(t, drain(t, &q, 30), []int{4, 1, 3}) // the whole list goes in at once
+	if len(q.early) != 0 || q.tree.Len() != 2 {
+		t.Fatalf("after PopExpired(30): list length %d, tree has %d; want 0, 2", len(q.early), q.tree.Len())
+	}
+	q.Schedule(&es[4], 45) // popped: new again, listed while the tree has entries
+	if at, ok := q.WakeTime(); !ok || at != 40 {
+		t.Fatalf("WakeTime() = %d, %v; want 40, true (the tree's front is earlier than the list)", at, ok)
+	}
+	wantOrder(t, drain(t, &q, 100), []int{0, 4, 2})
+}
+
+func TestRemovedNewEntriesNeverEnterTheTree(t *testing.T) {
 	var q Queue[int]
 	es := newEntries(3)
 	for i := range es {
 		q.Schedule(&es[i], int64(10*(i+1)))
 	}
+	q.Remove(&es[0])
+	q.Remove(&es[2])
+	checkQueue(t, &q)
+	if at, ok := q.WakeTime(); !ok || at > 20 {
+		t.Fatalf("WakeTime() = %d, %v; want at most 20, true", at, ok)
+	}
+	q.Remove(&es[1])
+	if at, ok := q.WakeTime(); ok {
+		t.Fatalf("WakeTime() with only removed entries listed = %d, true; want false", at)
+	}
+	q.Schedule(&es[2], 5) // revived: still listed once
+	checkQueue(t, &q)
+	if len(q.early) != 3 || es[2].early != 3 {
+		t.Fatalf("list length %d, revived entry at %d; want 3, 3", len(q.early), es[2].early)
+	}
+	wantMin(t, &q, 2)
+	if q.tree.Len() != 1 || q.zombies != 0 || holds(&q, &es[0]) || holds(&q, &es[1]) {
+		t.Fatalf("tree has %d, zombies %d, holds removed entries %v %v; want 1, 0, false, false",
+			q.tree.Len(), q.zombies, holds(&q, &es[0]), holds(&q, &es[1]))
+	}
+}
+
+func TestListedZombieDroppedFromTreeStaysListedUntilApplied(t *testing.T) {
+	q, es := treeOfTens(t, 3)
+	q.Schedule(&es[1], 5) // listed: key 20, wanted at 5
+	q.Remove(&es[1])      // a zombie in the tree and on the list
+	q.Remove(&es[0])      // the front: dropped by the next front
+	if e, ok := q.PopExpired(4); ok {
+		t.Fatalf("PopExpired(4) = entry %d, want none", e.Value)
+	}
+	checkQueue(t, q)
+	q.Schedule(&es[0], 1)
+	q.Remove(&es[2])
+	q.Remove(&es[0])
+	if _, ok := q.Min(); ok { // nothing live: the tree is cleared, the list applied
+		t.Fatal("Min() found an entry, want none")
+	}
+	checkQueue(t, q)
+	q.Schedule(&es[1], 7) // was swept while listed: new again
+	checkQueue(t, q)
+	wantOrder(t, drain(t, q, 100), []int{1})
+}
+
+func TestPurgeLeavesAHoleAndCompactsPastHalf(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(6)
+	for i := range es {
+		q.Schedule(&es[i], int64(10*(i+1))) // all listed
+	}
+	q.Purge(&es[1]) // leaves a hole: no other entry moves
+	checkQueue(t, &q)
+	if len(q.early) != 6 || q.holes != 1 || es[5].early != 6 || holds(&q, &es[1]) {
+		t.Fatalf("after one Purge: list length %d, holes %d, last entry at %d, held %v; want 6, 1, 6, false",
+			len(q.early), q.holes, es[5].early, holds(&q, &es[1]))
+	}
+	q.Purge(&es[0])
+	q.Purge(&es[3])
+	q.Purge(&es[4]) // 4 holes of 6: compacted
+	checkQueue(t, &q)
+	if len(q.early) != 2 || q.holes != 0 || es[2].early != 1 || es[5].early != 2 {
+		t.Fatalf("after compaction: list length %d, holes %d, entries at %d %d; want 2, 0, 1, 2",
+			len(q.early), q.holes, es[2].early, es[5].early)
+	}
+	q.Schedule(&es[1], 35) // purged: as new
+	wantOrder(t, drain(t, &q, 100), []int{2, 1, 5})
+}
+
+func TestBatchIntoEmptyTreeFillsItsNodes(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("sizes are for 64-bit platforms")
+	}
+	const n = 100000
+	es := newEntries(n)
+	rng := splitmix64(seed)
+	var q Queue[int]
+	before := liveHeap()
+	for i := range es {
+		q.Schedule(&es[i], rng.idleTimeout())
+	}
+	q.Min() // one sorted batch into the empty tree
+	perEntry := float64(liveHeap()-before) / n
+	checkQueue(t, &q)
+	if cap(q.early) != 0 {
+		t.Fatalf("list array of %d slots kept after a burst into a tree of %d, want it dropped", cap(q.early), q.tree.Len())
+	}
+	// Sorted items inserted one by one leave the nodes half full: about
+	// 33 bytes per entry; inserts at random places leave them about 28.
+	if perEntry > 24 {
+		t.Fatalf("tree built from one batch costs %.1f bytes per entry, want at most 24", perEntry)
+	}
+	t.Logf("tree built from one batch: %.1f bytes per entry", perEntry)
+	runtime.KeepAlive(es)
+	runtime.KeepAlive(&q)
+}
+
+// liveHeap returns the bytes of live heap objects.
+func liveHeap() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+func TestRemovedEntryRevivesInPlace(t *testing.T) {
+	q, es := treeOfTens(t, 3)
 	q.Remove(&es[1])
 	q.Schedule(&es[1], 25) // a zombie: revived where it stands, no insert
-	checkQueue(t, &q)
+	checkQueue(t, q)
 	if q.tree.Len() != 3 || q.zombies != 0 || es[1].key != 20 {
 		t.Fatalf("revived: tree has %d, zombies %d, key %d; want 3, 0, 20", q.tree.Len(), q.zombies, es[1].key)
 	}
 	q.Remove(&es[2])
 	q.Schedule(&es[2], 1) // revived earlier than its place: listed
-	checkQueue(t, &q)
+	checkQueue(t, q)
 	if len(q.early) != 1 {
 		t.Fatalf("moved-earlier list length %d, want 1", len(q.early))
 	}
-	wantOrder(t, drain(t, &q, 100), []int{2, 0, 1})
+	wantOrder(t, drain(t, q, 100), []int{2, 0, 1})
 }
 
 func TestZombieAtFrontIsDropped(t *testing.T) {
@@ -316,6 +477,7 @@ func TestZombieAtFrontIsDropped(t *testing.T) {
 	for i := range es {
 		q.Schedule(&es[i], int64(i))
 	}
+	wantMin(t, &q, 0)
 	q.Remove(&es[0]) // 1 of 8: below the sweep threshold
 	wantMin(t, &q, 1)
 	if q.tree.Len() != 7 || holds(&q, &es[0]) {
@@ -329,6 +491,7 @@ func TestZombiesAreSweptPastAQuarterOfTheTree(t *testing.T) {
 	for i := range es {
 		q.Schedule(&es[i], int64(i))
 	}
+	wantMin(t, &q, 0)
 	for i := 50; i < 75; i++ {
 		q.Remove(&es[i])
 	}
@@ -353,6 +516,9 @@ func TestZombiesAllDroppedWhenNothingIsLive(t *testing.T) {
 	es := newEntries(200)
 	for i := range es {
 		q.Schedule(&es[i], int64(i))
+	}
+	wantMin(t, &q, 0)
+	for i := range es {
 		q.Remove(&es[i])
 	}
 	if e, ok := q.Min(); ok {
@@ -372,6 +538,7 @@ func TestPurgeDropsEveryReference(t *testing.T) {
 	for i := range es {
 		q.Schedule(&es[i], int64(10*i))
 	}
+	wantMin(t, &q, 0)
 	q.Schedule(&es[4], 1) // on the moved-earlier list
 	q.Remove(&es[2])      // a zombie
 	for _, i := range []int{4, 2, 1} {
