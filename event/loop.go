@@ -58,11 +58,20 @@ func (b *Base) loop(flags LoopFlag) error {
 		}
 		b.flushChanges()
 		b.now, b.cacheTime = 0, false
-		b.polling, b.sleeping = true, timeout != 0
-		b.mu.Unlock()
-		n, err := b.poller.Wait(b.events, timeout)
-		b.mu.Lock()
-		b.polling, b.sleeping = false, false
+		var n int
+		var err error
+		if timeout == 0 {
+			// A poll that cannot block takes a few microseconds: other
+			// goroutines may wait for the lock that long, and the loop
+			// saves releasing and taking it again on every busy pass.
+			n, err = b.poller.Wait(b.events, 0)
+		} else {
+			b.polling, b.sleeping = true, true
+			b.mu.Unlock()
+			n, err = b.poller.Wait(b.events, timeout)
+			b.mu.Lock()
+			b.polling, b.sleeping = false, false
+		}
 		if err != nil {
 			return fmt.Errorf("event: %s: %w", b.poller.Name(), err)
 		}
