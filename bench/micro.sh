@@ -9,6 +9,8 @@
 #   QUICK=1 bench/micro.sh     smaller parameter sets, 1 repetition (about 1-2 min)
 #   REPS=5 bench/micro.sh      more repetitions
 #   OUT=dir bench/micro.sh     keep the raw lines in dir/raw.txt
+#   REPORT=MICRO.md bench/micro.sh   also write the table and the raw lines as Markdown
+#   TABLE_ONLY=raw.txt bench/micro.sh   no runs: the table (and REPORT) of earlier raw lines
 #
 # Micro-benchmarks are single-threaded, so nothing is pinned. The machine
 # may be shared and noisy: compare medians and ratios, not single runs.
@@ -20,6 +22,42 @@ if [[ $quick == 1 ]]; then reps=${REPS:-1}; else reps=${REPS:-3}; fi
 out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 raw=$out/raw.txt
+
+# report prints the table of the raw lines in $raw, and writes it to
+# $REPORT as Markdown with the lines themselves, if REPORT is set.
+report() {
+	local table
+	table=$(awk -v reps="$reps" -f "$here/table.awk" "$raw")
+	echo "$table"
+	[[ -n ${REPORT:-} ]] || return 0
+	{
+		echo "# levent micro-benchmarks"
+		echo
+		echo "The micro-benchmarks of \`bench/SPEC.md\` on levent, libevent 2.1 (C) and Go's"
+		echo "runtime timers, interleaved on one machine in one run. Written by"
+		echo "\`REPORT=bench/MICRO.md bench/micro.sh\` on $(date -u +%Y-%m-%d) ($(nproc) CPUs, $(uname -r));"
+		echo "do not edit by hand. Ratios are of medians; lower is better for levent."
+		echo
+		echo '```'
+		echo "$table"
+		echo '```'
+		echo
+		echo "<details><summary>Raw lines (case, implementation, output)</summary>"
+		echo
+		echo '```'
+		cat "$raw"
+		echo '```'
+		echo
+		echo "</details>"
+	} >"$REPORT"
+	echo "report: $REPORT" >&2
+}
+
+if [[ -n ${TABLE_ONLY:-} ]]; then
+	raw=$TABLE_ONLY
+	report
+	exit 0
+fi
 : >"$raw"
 
 gobin=$here/bin/levbench
@@ -74,4 +112,4 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - sta
 echo "raw lines: $raw" >&2
 echo
 
-awk -v reps="$reps" -f "$here/table.awk" "$raw"
+report
