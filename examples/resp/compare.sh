@@ -6,6 +6,9 @@
 #   REPS=5 N=200000 N16=2000000 examples/resp/compare.sh
 #   RESP_BIN=/tmp/resp examples/resp/compare.sh   measure that build of resp
 #
+# Beside requests per second, the table shows each server's CPU time per
+# request (user + system, from /proc/PID/stat, at clock-tick resolution).
+#
 # Both servers run pinned to CPU 0 (taskset -c 0), resp with GOMAXPROCS=1,
 # redis-server with persistence off; redis-benchmark runs pinned to CPU 1.
 # For every test the two servers take turns, REPS times, so that a noisy
@@ -64,14 +67,25 @@ wait_port() {
 wait_port "$redis_port"
 wait_port "$resp_port"
 
+# The server's CPU time, user and system, in clock ticks: with the client
+# able to keep only so many requests in flight, both servers may answer at
+# the client's pace, and then the CPU each request costs the server is
+# what tells them apart.
+declare -A pid_of=([redis-server]=${pids[0]} [resp]=${pids[1]})
+hz=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
 # bench runs one redis-benchmark test against one server and appends
-# "server pipeline test rps rep" to $work/raw.
+# "server pipeline test rps rep cpu_ns_per_request" to $work/raw.
 bench() {
 	local name=$1 port=$2 pipeline=$3 test=$4 rep=$5
-	local requests=$n
+	local requests=$n csv t0 t1
 	((pipeline == 1)) || requests=$n16
-	taskset -c 1 redis-benchmark -p "$port" -c "$conns" -P "$pipeline" -t "$test" -n "$requests" --csv |
-		awk -F'"' -v s="$name" -v p="$pipeline" -v r="$rep" 'NR > 1 && $2 != "" { print s, p, $2, $4, r }' >>"$work/raw"
+	t0=$(cpu_ticks "${pid_of[$name]}")
+	csv=$(taskset -c 1 redis-benchmark -p "$port" -c "$conns" -P "$pipeline" -t "$test" -n "$requests" --csv)
+	t1=$(cpu_ticks "${pid_of[$name]}")
+	awk -F'"' -v s="$name" -v p="$pipeline" -v r="$rep" -v cpu="$(((t1 - t0) * 1000000000 / hz / requests))" \
+		'NR > 1 && $2 != "" { print s, p, $2, $4, r, cpu }' <<<"$csv" >>"$work/raw"
 }
 
 # Each test runs on both servers back to back, the order swapped every
@@ -96,18 +110,20 @@ done
 # second of each server and the median of the per-repetition ratios.
 awk '
 	{ key = $3 " " $2; if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
-	  v[key, $1, ++cnt[key, $1]] = $4; pair[key, $5, $1] = $4; reps[key] = $5 > reps[key] ? $5 : reps[key] }
+	  v[key, $1, ++cnt[key, $1]] = $4; c[key, $1, cnt[key, $1]] = $6
+	  pair[key, $5, $1] = $4; reps[key] = $5 > reps[key] ? $5 : reps[key] }
 	function median(a, k,   i, j, t) {
 		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 		return a[int((k + 1) / 2)]
 	}
 	function server(key, s,   i, a) { for (i = 1; i <= cnt[key, s]; i++) a[i] = v[key, s, i]; return median(a, cnt[key, s]) }
+	function cpu(key, s,   i, a) { for (i = 1; i <= cnt[key, s]; i++) a[i] = c[key, s, i]; return median(a, cnt[key, s]) }
 	function ratio(key,   i, a) { for (i = 1; i <= reps[key]; i++) a[i] = pair[key, i, "resp"] / pair[key, i, "redis-server"]; return median(a, reps[key]) }
 	END {
-		printf "| %-12s | %3s | %18s | %18s | %11s |\n", "test", "-P", "redis-server req/s", "levent resp req/s", "resp/redis"
-		printf "|--------------|-----|--------------------|--------------------|-------------|\n"
+		printf "| %-12s | %3s | %18s | %18s | %11s | %17s | %17s |\n", "test", "-P", "redis-server req/s", "levent resp req/s", "resp/redis", "redis CPU ns/req", "resp CPU ns/req"
+		printf "|--------------|-----|--------------------|--------------------|-------------|-------------------|-------------------|\n"
 		for (i = 1; i <= nk; i++) {
 			split(order[i], kp, " ")
-			printf "| %-12s | %3s | %18.0f | %18.0f | %10.2fx |\n", kp[1], kp[2], server(order[i], "redis-server"), server(order[i], "resp"), ratio(order[i])
+			printf "| %-12s | %3s | %18.0f | %18.0f | %10.2fx | %17.0f | %17.0f |\n", kp[1], kp[2], server(order[i], "redis-server"), server(order[i], "resp"), ratio(order[i]), cpu(order[i], "redis-server"), cpu(order[i], "resp")
 		}
 	}' "$work/raw"
