@@ -70,8 +70,10 @@ func (bev *BufferEvent) connect(family int, sa unix.Sockaddr) error {
 	if err != nil && !(errors.As(err, &errno) && refusedAtOnce(errno)) {
 		if created {
 			bev.rev.Free()
-			bev.wev.Free()
-			bev.rev, bev.wev = event.Event{}, event.Event{}
+			if bev.wev != nil {
+				bev.wev.Free()
+			}
+			bev.rev, bev.wev = event.Event{}, nil
 			sock.Close(int(bev.fd))
 			bev.fd = -1
 		}
@@ -80,8 +82,13 @@ func (bev *BufferEvent) connect(family int, sa unix.Sockaddr) error {
 	bev.state |= bsConnecting
 	bev.stopReadingLocked()
 	bev.stopWritingLocked()
+	wev, err2 := bev.writeEvent()
+	if err2 != nil {
+		bev.state &^= bsConnecting
+		return err2
+	}
 	if inProgress {
-		if err := bev.wev.Add(bev.wtimeout); err != nil {
+		if err := wev.Add(bev.wtimeout); err != nil {
 			bev.state &^= bsConnecting
 			return err
 		}
@@ -94,7 +101,7 @@ func (bev *BufferEvent) connect(family int, sa unix.Sockaddr) error {
 		bev.err = errnoOf(err)
 		bev.state |= bsRefused
 	}
-	bev.wev.Active(event.Write)
+	wev.Active(event.Write)
 	return nil
 }
 
