@@ -24,8 +24,9 @@
 // WakeTime instead, a lower bound, and then calls PopExpired gets the
 // runtime's bargain: an entry moved later is repaired only when its old
 // deadline passes, and entries added or moved earlier only when one of
-// them may be due, all at once and sorted, which at a million timers takes
-// about half the time of as many inserts at random places. The commonest
+// them may be due, sorted, which at a million timers takes about half the
+// time of as many inserts at random places (a long list goes in over
+// several passes, so that no pass holds the loop for long). The commonest
 // timer of a server, a connection's idle timeout pushed later on every
 // read, then costs one tree update per timeout period at most. Purge costs
 // O(log n).

@@ -108,14 +108,23 @@ func TestQueueAgreesWithSortedSliceModel(t *testing.T) {
 		entries    int
 		probe      string // "Min" or "WakeTime" after every operation, or "" for neither
 		operations int
+		wholeList  int // 0: the default; small: long lists are applied in parts
 	}{
-		{"MinAfterEveryOperation", 1, 200, "Min", 30000},
-		{"WakeTimeAfterEveryOperation", 2, 200, "WakeTime", 30000},
-		{"DeferredWorkPilesUp", 3, 200, "", 30000},
-		{"FewEntriesManyTies", 4, 8, "", 20000},
-		{"ManyEntries", 5, 2000, "", 20000},
+		{"MinAfterEveryOperation", 1, 200, "Min", 30000, 0},
+		{"WakeTimeAfterEveryOperation", 2, 200, "WakeTime", 30000, 0},
+		{"DeferredWorkPilesUp", 3, 200, "", 30000, 0},
+		{"FewEntriesManyTies", 4, 8, "", 20000, 0},
+		{"ManyEntries", 5, 2000, "", 20000, 0},
+		{"ListAppliedInParts", 6, 200, "", 30000, 4},
+		{"ListAppliedInPartsWakeTime", 7, 200, "WakeTime", 30000, 4},
+		{"ManyEntriesListInParts", 8, 2000, "", 20000, 16},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.wholeList != 0 {
+				saved := wholeList
+				wholeList = tc.wholeList
+				defer func() { wholeList = saved }()
+			}
 			runModel(t, rand.New(rand.NewSource(tc.seed)), tc.entries, tc.operations, tc.probe)
 		})
 	}

@@ -49,6 +49,7 @@ type Queue[T any] struct {
 	earlyAt int64                  // while early is not empty: at or before the deadline of each live entry on it
 	holes   int                    // slots in early with no entry
 	swept   []*Entry[T]            // scratch for sweep, kept to reuse its array
+	batch   []item[T]              // scratch for applyEarly's partial passes
 	collect func(item[T]) bool     // sweep's Ascend callback, made once
 }
 

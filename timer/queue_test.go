@@ -678,3 +678,46 @@ func TestEntryMisusedInTwoQueuesDoesNotPanic(t *testing.T) {
 	a.Min()
 	a.PopExpired(100)
 }
+
+// A long list whose earliest entry comes due is applied in part: the due
+// entries and a share of the rest go in, and the rest stays listed under
+// an exact bound, so the loop is never held by one long batch of inserts.
+func TestLongListIsAppliedInParts(t *testing.T) {
+	saved := wholeList
+	wholeList = 64
+	defer func() { wholeList = saved }()
+	const n = 1000
+	es := newEntries(n)
+	var q Queue[int]
+	for i := range es {
+		q.Schedule(&es[i], int64(n-i)) // deadlines n..1, all listed
+	}
+	e, ok := q.PopExpired(1)
+	if !ok || e != &es[n-1] {
+		t.Fatalf("PopExpired(1) = %v, %v; want the entry due at 1", e, ok)
+	}
+	checkQueue(t, &q)
+	listed := len(q.early) - q.holes
+	if applied := n - 1 - listed; applied != max(wholeList/4, (n-1)/16) {
+		t.Errorf("applied %d of %d entries not yet due, want %d", applied, n-1, max(wholeList/4, (n-1)/16))
+	}
+	var earliest int64 = math.MaxInt64
+	for _, it := range q.early {
+		if it.e != nil {
+			earliest = min(earliest, it.e.when)
+		}
+	}
+	if q.earlyAt != earliest {
+		t.Errorf("list bound %d, want the earliest listed deadline %d", q.earlyAt, earliest)
+	}
+	wantOrder(t, drain(t, &q, n), ids(n-2, 0))
+}
+
+// ids returns the ids from, from-1, ..., to.
+func ids(from, to int) []int {
+	var s []int
+	for i := from; i >= to; i-- {
+		s = append(s, i)
+	}
+	return s
+}
