@@ -16,6 +16,11 @@ import (
 type epoll struct {
 	epfd int
 	raw  []unix.EpollEvent // reused between waits; grown by Wait when full
+	// ctl is the argument of epoll_ctl. A local would escape through the
+	// epollCtl variable and cost every registration change an allocation;
+	// Update calls never overlap (the base serialises them), and the
+	// kernel copies the argument before epoll_ctl returns.
+	ctl unix.EpollEvent
 }
 
 // havePwait2 is cleared the first time epoll_pwait2 answers ENOSYS; from
@@ -57,29 +62,30 @@ func epollMask(i Interest) uint32 {
 }
 
 func (p *epoll) Update(fd int, gen uint32, old, new Interest) error {
-	ev := unix.EpollEvent{Events: epollMask(new), Fd: int32(fd), Pad: int32(gen)}
+	p.ctl = unix.EpollEvent{Events: epollMask(new), Fd: int32(fd), Pad: int32(gen)}
+	ev := &p.ctl
 	switch {
 	case new == 0:
-		err := epollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, &ev)
+		err := epollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, ev)
 		// The kernel drops a closed descriptor on its own.
 		if err == unix.ENOENT || err == unix.EBADF {
 			return nil
 		}
 		return wrap("epoll_ctl", err)
 	case old == 0:
-		err := epollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
+		err := epollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, ev)
 		if err == unix.EEXIST {
 			// Still registered from an earlier owner of the number
 			// whose removal was batched away: modify instead.
-			err = epollCtl(p.epfd, unix.EPOLL_CTL_MOD, fd, &ev)
+			err = epollCtl(p.epfd, unix.EPOLL_CTL_MOD, fd, ev)
 		}
 		return wrap("epoll_ctl", err)
 	default:
-		err := epollCtl(p.epfd, unix.EPOLL_CTL_MOD, fd, &ev)
+		err := epollCtl(p.epfd, unix.EPOLL_CTL_MOD, fd, ev)
 		if err == unix.ENOENT {
 			// The descriptor was closed and its number reused since
 			// it was registered: the kernel forgot it, so add it.
-			err = epollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
+			err = epollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, ev)
 		}
 		return wrap("epoll_ctl", err)
 	}
