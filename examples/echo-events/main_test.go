@@ -3,12 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,9 +21,7 @@ func startServer(t *testing.T) (bin, port string, p *exampletest.Proc) {
 	bin = exampletest.Build(t, ".")
 	port = strconv.Itoa(exampletest.FreePort(t))
 	p = exampletest.Start(t, bin, "127.0.0.1", port)
-	if l, want := p.NextLine(), "listening on 127.0.0.1:"+port; l != want {
-		t.Fatalf("got %q, want %q", l, want)
-	}
+	p.ExpectLine("listening on 127.0.0.1:" + port)
 	return bin, port, p
 }
 
@@ -36,30 +30,9 @@ func dial(t *testing.T, server *exampletest.Proc, port string) (net.Conn, *bufio
 	t.Helper()
 	c := exampletest.Dial(t, "tcp", "127.0.0.1:"+port)
 	r := bufio.NewReader(c)
-	expectReply(t, c, r, "Welcome.\n")
-	if l, want := server.NextLine(), "new client: "+c.LocalAddr().String(); l != want {
-		t.Fatalf("got %q, want %q", l, want)
-	}
+	exampletest.ExpectReply(t, c, r, "Welcome.\n")
+	server.ExpectLine("new client: " + c.LocalAddr().String())
 	return c, r
-}
-
-// expectReply reads one line from the server and compares it with want.
-func expectReply(t *testing.T, c net.Conn, r *bufio.Reader, want string) {
-	t.Helper()
-	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
-	got, err := r.ReadString('\n')
-	if err != nil || got != want {
-		t.Fatalf("server sent %q (err %v), want %q", got, err, want)
-	}
-}
-
-// expectEOF checks that the server closed the connection.
-func expectEOF(t *testing.T, c net.Conn, r *bufio.Reader) {
-	t.Helper()
-	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
-	if b, err := r.ReadByte(); err != io.EOF {
-		t.Fatalf("read %q, %v; want the server to close (EOF)", b, err)
-	}
 }
 
 // send writes s to the server and checks the server's log line.
@@ -68,61 +41,32 @@ func send(t *testing.T, server *exampletest.Proc, c net.Conn, s string) {
 	if _, err := io.WriteString(c, s); err != nil {
 		t.Fatal(err)
 	}
-	if l, want := server.NextLine(), "receive from client: "+strings.TrimSuffix(s, "\n"); l != want {
-		t.Fatalf("got %q, want %q", l, want)
-	}
-}
-
-// openFds counts the process's open descriptors.
-func openFds(t *testing.T, pid int) int {
-	t.Helper()
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
-
-// waitFds waits until the process has want descriptors open.
-func waitFds(t *testing.T, pid, want int) {
-	t.Helper()
-	deadline := time.Now().Add(exampletest.Timeout)
-	for {
-		got := openFds(t, pid)
-		if got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server has %d descriptors open, want %d", got, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	server.ExpectLine("receive from client: " + strings.TrimSuffix(s, "\n"))
 }
 
 func TestServerGreetsEchoesAndClosesOnQuit(t *testing.T) {
 	_, port, server := startServer(t)
 	c, r := dial(t, server, port)
 	send(t, server, c, "hello\n")
-	expectReply(t, c, r, "->hello\n")
+	exampletest.ExpectReply(t, c, r, "->hello\n")
 	send(t, server, c, "a\x00b\n") // the original's strlen cut the reply at the NUL
-	expectReply(t, c, r, "->a\x00b\n")
+	exampletest.ExpectReply(t, c, r, "->a\x00b\n")
 	send(t, server, c, "QUIT\n")
-	expectEOF(t, c, r)
+	exampletest.ExpectEOF(t, c, r)
 	server.ExitsCleanly(syscall.SIGTERM)
 }
 
 func TestServerServesInterleavedClientsAndReleasesTheirDescriptors(t *testing.T) {
 	_, port, server := startServer(t)
-	pid := server.Cmd.Process.Pid
-	base := openFds(t, pid)
+	base := server.OpenFds()
 	a, ra := dial(t, server, port)
 	b, rb := dial(t, server, port)
 	send(t, server, a, "one\n")
 	send(t, server, b, "two\n")
-	expectReply(t, b, rb, "->two\n")
-	expectReply(t, a, ra, "->one\n")
+	exampletest.ExpectReply(t, b, rb, "->two\n")
+	exampletest.ExpectReply(t, a, ra, "->one\n")
 	send(t, server, b, "three\n")
-	expectReply(t, b, rb, "->three\n")
+	exampletest.ExpectReply(t, b, rb, "->three\n")
 
 	a.Close() // without quit: the server sees end of file
 	l := server.NextLine()
@@ -130,8 +74,8 @@ func TestServerServesInterleavedClientsAndReleasesTheirDescriptors(t *testing.T)
 		t.Fatalf("got %q, want the remote-close message", l)
 	}
 	send(t, server, b, "quit\n")
-	expectEOF(t, b, rb)
-	waitFds(t, pid, base)
+	exampletest.ExpectEOF(t, b, rb)
+	server.WaitFds(base)
 	server.ExitsCleanly(syscall.SIGINT)
 }
 
@@ -188,7 +132,7 @@ func TestServerRejectsBadArguments(t *testing.T) {
 		if l := p.NextLine(); l != tc.line {
 			t.Errorf("args %q: got %q, want %q", tc.args, l, tc.line)
 		}
-		exitsWith(t, p, tc.code)
+		p.ExitsWith(tc.code)
 	}
 }
 
@@ -197,12 +141,7 @@ func TestServerRejectsBadArguments(t *testing.T) {
 func startClient(t *testing.T, bin, port string, server *exampletest.Proc) *exampletest.Proc {
 	t.Helper()
 	c := exampletest.Start(t, bin, "-client", "127.0.0.1", port)
-	if l := c.NextLine(); l != "connect to server successfully" {
-		t.Fatalf("got %q, want the connect message", l)
-	}
-	if l := c.NextLine(); l != "recv from server <<< Welcome." {
-		t.Fatalf("got %q, want the welcome", l)
-	}
+	c.ExpectLines("connect to server successfully", "recv from server <<< Welcome.")
 	server.Expect("new client: 127.0.0.1:")
 	return c
 }
@@ -215,26 +154,16 @@ func typeLine(t *testing.T, c *exampletest.Proc, line string) {
 	}
 }
 
-// expectLines checks p's next lines.
-func expectLines(t *testing.T, p *exampletest.Proc, want ...string) {
-	t.Helper()
-	for _, w := range want {
-		if l := p.NextLine(); l != w {
-			t.Fatalf("got %q, want %q", l, w)
-		}
-	}
-}
-
 func TestClientTalksUntilTheServerClosesOnQuit(t *testing.T) {
 	bin, port, server := startServer(t)
 	c := startClient(t, bin, port, server)
 	typeLine(t, c, "hello")
-	expectLines(t, c, "recv from server <<< ->hello")
-	expectLines(t, server, "receive from client: hello")
+	c.ExpectLines("recv from server <<< ->hello")
+	server.ExpectLines("receive from client: hello")
 	typeLine(t, c, "quit")
-	expectLines(t, server, "receive from client: quit")
-	expectLines(t, c, "connection close. exit!", "finished")
-	exitsWith(t, c, 0)
+	server.ExpectLines("receive from client: quit")
+	c.ExpectLines("connection close. exit!", "finished")
+	c.ExitsWith(0)
 	server.ExitsCleanly(syscall.SIGINT)
 }
 
@@ -242,9 +171,9 @@ func TestClientLeavesOnExit(t *testing.T) {
 	bin, port, server := startServer(t)
 	c := startClient(t, bin, port, server)
 	typeLine(t, c, "exit")
-	expectLines(t, c, "finished")
-	exitsWith(t, c, 0)
-	expectLines(t, server, "receive from client: exit")
+	c.ExpectLines("finished")
+	c.ExitsWith(0)
+	server.ExpectLines("receive from client: exit")
 	server.ExitsCleanly(syscall.SIGTERM)
 }
 
@@ -253,25 +182,14 @@ func TestClientAtEndOfInputWaitsForTheReply(t *testing.T) {
 	c := startClient(t, bin, port, server)
 	typeLine(t, c, "last words")
 	c.Stdin().Close()
-	expectLines(t, c, "recv from server <<< ->last words", "connection close. exit!", "finished")
-	exitsWith(t, c, 0)
+	c.ExpectLines("recv from server <<< ->last words", "connection close. exit!", "finished")
+	c.ExitsWith(0)
 	server.ExitsCleanly(syscall.SIGTERM)
 }
 
 func TestClientReadsInputFromAFile(t *testing.T) {
 	bin, port, server := startServer(t)
-	in := filepath.Join(t.TempDir(), "input")
-	if err := os.WriteFile(in, []byte("from a file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmd := exec.Command(bin, "-client", "127.0.0.1", port)
-	cmd.Stdin = f // epoll refuses a regular file
-	out, err := cmd.CombinedOutput()
+	out, err := exampletest.RunWithInputFile(t, "from a file\n", bin, "-client", "127.0.0.1", port)
 	want := "connect to server successfully\n" +
 		"recv from server <<< Welcome.\n" +
 		"recv from server <<< ->from a file\n" +
@@ -290,7 +208,7 @@ func TestClientStopsOnSignal(t *testing.T) {
 	bin, port, server := startServer(t)
 	c := startClient(t, bin, port, server)
 	c.ExitsCleanly(syscall.SIGINT)
-	expectLines(t, c, "finished")
+	c.ExpectLines("finished")
 	server.ExitsCleanly(syscall.SIGINT)
 }
 
@@ -299,16 +217,6 @@ func TestClientWithoutServerFails(t *testing.T) {
 	port := strconv.Itoa(exampletest.FreePort(t))
 	c := exampletest.Start(t, bin, "-client", "127.0.0.1", port)
 	want := "echo-events: tcp_connect error!: connect: connection refused"
-	if l := c.NextLine(); l != want {
-		t.Fatalf("got %q, want %q", l, want)
-	}
-	exitsWith(t, c, 1)
-}
-
-// exitsWith waits for p to end by itself and checks its exit status.
-func exitsWith(t *testing.T, p *exampletest.Proc, code int) {
-	t.Helper()
-	if ws := p.Wait(exampletest.Timeout); !ws.Exited() || ws.ExitStatus() != code {
-		t.Fatalf("status %v, want exit %d", ws, code)
-	}
+	c.ExpectLine(want)
+	c.ExitsWith(1)
 }

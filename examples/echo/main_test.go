@@ -3,12 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -16,30 +14,12 @@ import (
 	"github.com/levent-go/levent/internal/exampletest"
 )
 
-// startServer builds the example and starts the server on a free port.
-func startServer(t *testing.T, args ...string) (bin, addr string, p *exampletest.Proc) {
-	t.Helper()
-	bin = exampletest.Build(t, ".")
-	addr = "127.0.0.1:" + strconv.Itoa(exampletest.FreePort(t))
-	p = exampletest.Start(t, bin, append([]string{"-addr", addr}, args...)...)
-	expectLine(t, p, "listening on "+addr)
-	return bin, addr, p
-}
-
 // dial connects to the server and checks that it logs the new client.
 func dial(t *testing.T, server *exampletest.Proc, addr string) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	c := exampletest.Dial(t, "tcp", addr)
-	expectLine(t, server, "accept a client "+c.LocalAddr().String())
+	server.ExpectLine("accept a client " + c.LocalAddr().String())
 	return c, bufio.NewReader(c)
-}
-
-// expectLine checks the next line the process prints.
-func expectLine(t *testing.T, p *exampletest.Proc, want string) {
-	t.Helper()
-	if got := p.NextLine(); got != want {
-		t.Fatalf("got %q, want %q", got, want)
-	}
 }
 
 // roundTrip sends msg, checks the server's log line and the echo.
@@ -48,48 +28,13 @@ func roundTrip(t *testing.T, server *exampletest.Proc, c net.Conn, r *bufio.Read
 	if _, err := io.WriteString(c, msg); err != nil {
 		t.Fatal(err)
 	}
-	expectLine(t, server, "recv from client <<< "+string(chomp([]byte(msg))))
-	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
-	got, err := r.ReadString('\n')
-	if err != nil || got != msg {
-		t.Fatalf("echo %q (err %v), want %q", got, err, msg)
-	}
-}
-
-// openFds counts the process's open descriptors.
-func openFds(t *testing.T, pid int) int {
-	t.Helper()
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
-
-// waitFds waits until the process has want descriptors open.
-func waitFds(t *testing.T, pid, want int) {
-	t.Helper()
-	deadline := time.Now().Add(exampletest.Timeout)
-	for got := openFds(t, pid); got != want; got = openFds(t, pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("server has %d descriptors open, want %d", got, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// exitsWith waits for p to end by itself and checks its exit status.
-func exitsWith(t *testing.T, p *exampletest.Proc, code int) {
-	t.Helper()
-	if ws := p.Wait(exampletest.Timeout); !ws.Exited() || ws.ExitStatus() != code {
-		t.Fatalf("status %v, want exit %d", ws, code)
-	}
+	server.ExpectLine("recv from client <<< " + string(chomp([]byte(msg))))
+	exampletest.ExpectReply(t, c, r, msg)
 }
 
 func TestServerEchoesEachClientAndReleasesItsDescriptor(t *testing.T) {
-	_, addr, server := startServer(t)
-	pid := server.Cmd.Process.Pid
-	fds := openFds(t, pid)
+	_, addr, server := exampletest.StartServer(t)
+	fds := server.OpenFds()
 	a, ra := dial(t, server, addr)
 	b, rb := dial(t, server, addr)
 	roundTrip(t, server, a, ra, "hello\n")
@@ -97,16 +42,16 @@ func TestServerEchoesEachClientAndReleasesItsDescriptor(t *testing.T) {
 	// The original's strlen cut the echo at the first NUL.
 	roundTrip(t, server, a, ra, "a\x00b\n")
 	a.Close()
-	expectLine(t, server, "connection closed")
+	server.ExpectLine("connection closed")
 	roundTrip(t, server, b, rb, "still here\n")
 	b.Close()
-	expectLine(t, server, "connection closed")
-	waitFds(t, pid, fds)
+	server.ExpectLine("connection closed")
+	server.WaitFds(fds)
 	server.ExitsCleanly(syscall.SIGINT)
 }
 
 func TestServerSendsTheWholeEchoBeforeClosing(t *testing.T) {
-	_, addr, server := startServer(t, "-quiet")
+	_, addr, server := exampletest.StartServer(t, "-quiet")
 	// A small receive buffer, set before the connection is made (it
 	// decides the window scaling): loopback's default grows to megabytes.
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
@@ -139,23 +84,21 @@ func TestServerSendsTheWholeEchoBeforeClosing(t *testing.T) {
 }
 
 func TestClientSendsItsInputAndPrintsEachLineBack(t *testing.T) {
-	bin, addr, server := startServer(t)
+	bin, addr, server := exampletest.StartServer(t)
 	c := exampletest.Start(t, bin, "-client", "-addr", addr)
-	expectLine(t, c, "Connected")
+	c.ExpectLine("Connected")
 	server.Expect("accept a client ")
 	if _, err := io.WriteString(c.Stdin(), "hello\n"); err != nil {
 		t.Fatal(err)
 	}
-	expectLine(t, c, "server say: hello")
-	expectLine(t, server, "recv from client <<< hello")
+	c.ExpectLine("server say: hello")
+	server.ExpectLine("recv from client <<< hello")
 	// Two lines at once, and a last one without a newline, sent when the
 	// input ends.
 	io.WriteString(c.Stdin(), "two\nlines\nlast")
 	c.Stdin().Close()
-	for _, want := range []string{"server say: two", "server say: lines", "server say: last", "connection closed"} {
-		expectLine(t, c, want)
-	}
-	exitsWith(t, c, 0)
+	c.ExpectLines("server say: two", "server say: lines", "server say: last", "connection closed")
+	c.ExitsWith(0)
 	server.Expect("connection closed")
 	server.ExitsCleanly(syscall.SIGINT)
 }
@@ -164,27 +107,25 @@ func TestClientReportsARefusedConnection(t *testing.T) {
 	bin := exampletest.Build(t, ".")
 	addr := "127.0.0.1:" + strconv.Itoa(exampletest.FreePort(t))
 	c := exampletest.Start(t, bin, "-client", "-addr", addr)
-	expectLine(t, c, "some other error: connection refused")
-	expectLine(t, c, "echo: connection failed")
-	exitsWith(t, c, 1)
+	c.ExpectLine("some other error: connection refused")
+	c.ExpectLine("echo: connection failed")
+	c.ExitsWith(1)
 }
 
 func TestClientResolvesAHostName(t *testing.T) {
-	bin, addr, server := startServer(t)
+	bin, addr, server := exampletest.StartServer(t)
 	_, port, _ := net.SplitHostPort(addr)
 	c := exampletest.Start(t, bin, "-client", "-addr", "localhost:"+port)
 	c.Stdin().Close()
-	for _, want := range []string{"Connected", "connection closed"} {
-		expectLine(t, c, want)
-	}
-	exitsWith(t, c, 0)
+	c.ExpectLines("Connected", "connection closed")
+	c.ExitsWith(0)
 	server.ExitsCleanly(syscall.SIGTERM)
 }
 
 func TestClientStopsOnSignal(t *testing.T) {
-	bin, addr, server := startServer(t)
+	bin, addr, server := exampletest.StartServer(t)
 	c := exampletest.Start(t, bin, "-client", "-addr", addr)
-	expectLine(t, c, "Connected")
+	c.ExpectLine("Connected")
 	c.ExitsCleanly(syscall.SIGTERM)
 	server.Expect("connection closed")
 	server.ExitsCleanly(syscall.SIGINT)
@@ -201,13 +142,13 @@ func TestServerReportsAnAddressInUse(t *testing.T) {
 	if l := p.NextLine(); !bytes.HasSuffix([]byte(l), []byte("address already in use")) {
 		t.Fatalf("got %q, want the bind error", l)
 	}
-	exitsWith(t, p, 1)
+	p.ExitsWith(1)
 }
 
 func TestServerListensOnPort9527ByDefault(t *testing.T) {
 	bin := exampletest.Build(t, ".")
-	out, _ := exec.Command(bin, "-h").CombinedOutput()
-	if !bytes.Contains(out, []byte(`(default ":9527")`)) {
+	out := exampletest.Usage(t, bin)
+	if !strings.Contains(out, `(default ":9527")`) {
 		t.Fatalf("usage\n%s\ndoes not give :9527 as the default address", out)
 	}
 }

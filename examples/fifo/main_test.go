@@ -60,24 +60,12 @@ func cpuTicks(t *testing.T, pid int) int {
 	return utime + stime
 }
 
-// openFds counts the process's open descriptors.
-func openFds(t *testing.T, pid int) int {
-	t.Helper()
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
-
 func TestReaderPrintsMessagesAndWaitsQuietlyForTheNextWriter(t *testing.T) {
 	bin := exampletest.Build(t, ".")
 	path := filepath.Join(t.TempDir(), "myfifo")
 	r := exampletest.Start(t, bin, "-read", "-path", path)
-	if l := r.NextLine(); l != "waiting for a writer on "+path {
-		t.Fatalf("got %q, want the reader waiting", l)
-	}
-	fds := openFds(t, r.Cmd.Process.Pid)
+	r.ExpectLine("waiting for a writer on " + path)
+	fds := r.OpenFds()
 
 	w := exampletest.Start(t, bin, "-write", "-path", path, "-interval", "50ms")
 	w.Expect("writing to " + path)
@@ -85,10 +73,8 @@ func TestReaderPrintsMessagesAndWaitsQuietlyForTheNextWriter(t *testing.T) {
 	w.ExitsCleanly(syscall.SIGINT)
 
 	r.Expect("writer closed " + path + ", reopening it")
-	if l := r.NextLine(); l != "waiting for a writer on "+path {
-		t.Fatalf("got %q, want the reader waiting again", l)
-	}
-	if got := openFds(t, r.Cmd.Process.Pid); got != fds {
+	r.ExpectLine("waiting for a writer on " + path) // the reader waits again
+	if got := r.OpenFds(); got != fds {
 		t.Fatalf("reader has %d descriptors open after reopening, want %d as before", got, fds)
 	}
 	// A reader that spins on end of file burns a whole core: 50 ticks in
@@ -111,16 +97,14 @@ func stopReader(t *testing.T, r, w *exampletest.Proc, path string, sig syscall.S
 	r.ExitsCleanly(sig)
 	exampletest.NoFile(t, path)
 	w.Expect("reader closed " + path + ", exiting")
-	exitsWith(t, w, 0)
+	w.ExitsWith(0)
 }
 
 func TestWriterWaitsForTheReaderToCreateTheFifo(t *testing.T) {
 	bin := exampletest.Build(t, ".")
 	path := filepath.Join(t.TempDir(), "myfifo")
 	w := exampletest.Start(t, bin, "-write", "-path", path, "-interval", "50ms")
-	if l := w.NextLine(); l != "waiting for a reader on "+path {
-		t.Fatalf("got %q, want the writer waiting", l)
-	}
+	w.ExpectLine("waiting for a reader on " + path)
 	r := exampletest.Start(t, bin, "-read", "-path", path)
 	w.Expect("writing to " + path)
 	r.Expect("waiting for a writer")
@@ -161,10 +145,8 @@ func TestReaderRefusesToDeleteAnOrdinaryFile(t *testing.T) {
 	}
 	r := exampletest.Start(t, bin, "-read", "-path", path)
 	want := "fifo: " + path + " exists and is not a FIFO; not removing it"
-	if l := r.NextLine(); l != want {
-		t.Fatalf("got %q, want %q", l, want)
-	}
-	exitsWith(t, r, 1)
+	r.ExpectLine(want)
+	r.ExitsWith(1)
 	if b, err := os.ReadFile(path); err != nil || string(b) != "keep me" {
 		t.Fatalf("file now holds %q (err %v), want it untouched", b, err)
 	}
@@ -175,14 +157,6 @@ func TestModeIsRequired(t *testing.T) {
 	for _, args := range [][]string{nil, {"-read", "-write"}} {
 		p := exampletest.Start(t, bin, args...)
 		p.Expect("usage: fifo -read")
-		exitsWith(t, p, 2)
-	}
-}
-
-// exitsWith waits for p to end by itself and checks its exit status.
-func exitsWith(t *testing.T, p *exampletest.Proc, code int) {
-	t.Helper()
-	if ws := p.Wait(exampletest.Timeout); !ws.Exited() || ws.ExitStatus() != code {
-		t.Fatalf("status %v, want exit %d", ws, code)
+		p.ExitsWith(2)
 	}
 }

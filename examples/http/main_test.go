@@ -29,12 +29,7 @@ import (
 // startHTTP builds the example and starts it on a free port, serving root.
 func startHTTP(t *testing.T, root string, flags ...string) (*exampletest.Proc, string) {
 	t.Helper()
-	bin := exampletest.Build(t, ".")
-	addr := "127.0.0.1:" + strconv.Itoa(exampletest.FreePort(t))
-	p := exampletest.Start(t, bin, append([]string{"-addr", addr, "-root", root}, flags...)...)
-	if l, want := p.NextLine(), "listening on "+addr; l != want {
-		t.Fatalf("got %q, want %q", l, want)
-	}
+	_, addr, p := exampletest.StartServer(t, append([]string{"-root", root}, flags...)...)
 	return p, addr
 }
 
@@ -149,14 +144,6 @@ func readResponse(t *testing.T, r *bufio.Reader, method string) (*http.Response,
 	return resp, string(body)
 }
 
-// expectEOF checks that the server closed the connection.
-func expectEOF(t *testing.T, r *bufio.Reader) {
-	t.Helper()
-	if b, err := r.ReadByte(); err != io.EOF {
-		t.Fatalf("read %q, %v; want the server to close", b, err)
-	}
-}
-
 func TestPipelinedRequestsOverASocket(t *testing.T) {
 	p, addr := startHTTP(t, testRoot(t))
 	c, r := dialHTTP(t, addr)
@@ -197,7 +184,7 @@ func TestPipelinedRequestsOverASocket(t *testing.T) {
 			t.Fatalf("response %d: %d %q, want 200 %q", i, resp.StatusCode, body, bodies[i])
 		}
 	}
-	expectEOF(t, r)
+	exampletest.ExpectEOF(t, c, r)
 	p.ExitsCleanly(syscall.SIGTERM)
 }
 
@@ -220,7 +207,7 @@ func TestBadRequestsCloseOnlyTheirConnection(t *testing.T) {
 		if resp.StatusCode != tc.status || !resp.Close {
 			t.Errorf("%.40q: got %d (close %v), want %d and close", tc.req, resp.StatusCode, resp.Close, tc.status)
 		}
-		expectEOF(t, r)
+		exampletest.ExpectEOF(t, c, r)
 		// The other connection is served all along.
 		io.WriteString(other, "GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
 		if resp, body := readResponse(t, otherR, "GET"); resp.StatusCode != 200 || body != plaintextBody {
@@ -267,7 +254,7 @@ func TestSlowlorisIsDisconnectedAtTheHeaderDeadline(t *testing.T) {
 	if resp.StatusCode != 408 || !resp.Close {
 		t.Fatalf("got %d (close %v), want 408 and close", resp.StatusCode, resp.Close)
 	}
-	expectEOF(t, r)
+	exampletest.ExpectEOF(t, c, r)
 	if n := <-sent; n == len(head) {
 		t.Fatal("the whole head was sent before the server gave up")
 	}
@@ -281,7 +268,7 @@ func TestIdleConnectionsAreClosedSilently(t *testing.T) {
 	if resp, body := readResponse(t, r, "GET"); resp.StatusCode != 200 || body != plaintextBody {
 		t.Fatalf("got %d %q", resp.StatusCode, body)
 	}
-	expectEOF(t, r) // after 300 ms without a request, and no 408
+	exampletest.ExpectEOF(t, c, r) // after 300 ms without a request, and no 408
 	p.ExitsCleanly(syscall.SIGTERM)
 }
 
@@ -303,23 +290,6 @@ func TestWrkLoadHasNoErrors(t *testing.T) {
 		t.Fatalf("no requests completed:\n%s", out)
 	}
 	p.ExitsCleanly(syscall.SIGINT)
-}
-
-// peakRSS returns the process's peak resident memory in bytes (VmHWM).
-func peakRSS(t *testing.T, pid int) int {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) == 3 && f[0] == "VmHWM:" {
-			kb, _ := strconv.Atoi(f[1])
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM in /proc status")
-	return 0
 }
 
 func TestLargeFileGoesToASlowReaderInParts(t *testing.T) {
@@ -347,28 +317,16 @@ func TestLargeFileGoesToASlowReaderInParts(t *testing.T) {
 	if resp, body := readResponse(t, r, "GET"); resp.StatusCode != 200 || body != plaintextBody {
 		t.Fatalf("after the file: %d %q", resp.StatusCode, body)
 	}
-	expectEOF(t, r)
-	if rss := peakRSS(t, p.Cmd.Process.Pid); rss > 40<<20 {
+	exampletest.ExpectEOF(t, c, r)
+	if rss := p.PeakRSS(); rss > 40<<20 {
 		t.Fatalf("peak RSS %d MiB while sending a 64 MiB file: it was read whole", rss>>20)
 	}
 	p.ExitsCleanly(syscall.SIGTERM)
 }
 
-// openFds counts the process's open descriptors.
-func openFds(t *testing.T, pid int) int {
-	t.Helper()
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
-
 func TestClosedConnectionsReleaseTheirDescriptors(t *testing.T) {
 	p, addr := startHTTP(t, testRoot(t))
-	pid := p.Cmd.Process.Pid
-	count := func() int { return openFds(t, pid) }
-	before := count()
+	before := p.OpenFds()
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
 		wg.Add(1)
@@ -394,13 +352,7 @@ func TestClosedConnectionsReleaseTheirDescriptors(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	deadline := time.Now().Add(exampletest.Timeout)
-	for count() != before {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d descriptors open, want %d", count(), before)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	p.WaitFds(before)
 	p.ExitsCleanly(syscall.SIGINT)
 }
 
@@ -443,6 +395,6 @@ func TestLastResponseSurvivesUnreadInput(t *testing.T) {
 	if resp.StatusCode != 200 || body != string(data) {
 		t.Fatalf("got %d with %d bytes, want 200 with %d", resp.StatusCode, len(body), len(data))
 	}
-	expectEOF(t, r)
+	exampletest.ExpectEOF(t, c, r)
 	p.ExitsCleanly(syscall.SIGTERM)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -25,14 +24,6 @@ func start(t *testing.T, args ...string) (addr string, p *exampletest.Proc) {
 	return addr, p
 }
 
-// expectLine checks the next line the process prints.
-func expectLine(t *testing.T, p *exampletest.Proc, want string) {
-	t.Helper()
-	if got := p.NextLine(); got != want {
-		t.Fatalf("got %q, want %q", got, want)
-	}
-}
-
 // echoes sends msg on c, half-closes, and checks that exactly msg comes
 // back before the server closes.
 func echoes(c net.Conn, msg string) error {
@@ -46,28 +37,6 @@ func echoes(c net.Conn, msg string) error {
 		return fmt.Errorf("got %d bytes %.20q... (err %v), want the %d sent", len(got), got, err, len(msg))
 	}
 	return nil
-}
-
-// openFds counts the process's open descriptors.
-func openFds(t *testing.T, pid int) int {
-	t.Helper()
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
-
-// waitFds waits until the process has want descriptors open.
-func waitFds(t *testing.T, pid, want int) {
-	t.Helper()
-	deadline := time.Now().Add(exampletest.Timeout)
-	for got := openFds(t, pid); got != want; got = openFds(t, pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("server has %d descriptors open, want %d", got, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // served reads the per-loop lines printed at exit and returns the counts.
@@ -88,8 +57,8 @@ func served(t *testing.T, p *exampletest.Proc, loops int) []int {
 
 func TestLoopsShareThePortAndEachServesConnections(t *testing.T) {
 	addr, p := start(t, "-loops", "2")
-	expectLine(t, p, "listening on "+addr+" with 2 loops")
-	fds := openFds(t, p.Cmd.Process.Pid)
+	p.ExpectLine("listening on " + addr + " with 2 loops")
+	fds := p.OpenFds()
 	const n = 40
 	errs := make(chan error, n)
 	for i := 0; i < n; i++ {
@@ -104,7 +73,7 @@ func TestLoopsShareThePortAndEachServesConnections(t *testing.T) {
 		}
 	}
 	// Each connection is freed once its echo is out.
-	waitFds(t, p.Cmd.Process.Pid, fds)
+	p.WaitFds(fds)
 	p.Signal(syscall.SIGINT)
 	counts := served(t, p, 2)
 	// The kernel spreads connections over the listeners by a hash of their
@@ -112,15 +81,13 @@ func TestLoopsShareThePortAndEachServesConnections(t *testing.T) {
 	if counts[0]+counts[1] != n || counts[0] == 0 || counts[1] == 0 {
 		t.Fatalf("loops served %v connections, want %d spread over both", counts, n)
 	}
-	if ws := p.Wait(3 * time.Second); !ws.Exited() || ws.ExitStatus() != 0 {
-		t.Fatalf("status %v, want exit 0", ws)
-	}
+	p.ExitsWithin(exampletest.QuickExit, 0)
 }
 
 func TestOneLoopPerCPUByDefault(t *testing.T) {
 	addr, p := start(t)
 	n := runtime.NumCPU()
-	expectLine(t, p, fmt.Sprintf("listening on %s with %d loops", addr, n))
+	p.ExpectLine(fmt.Sprintf("listening on %s with %d loops", addr, n))
 	if err := echoes(exampletest.Dial(t, "tcp", addr), "hello\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -132,9 +99,7 @@ func TestOneLoopPerCPUByDefault(t *testing.T) {
 	if total != 1 {
 		t.Fatalf("loops served %d connections in all, want 1", total)
 	}
-	if ws := p.Wait(3 * time.Second); !ws.Exited() || ws.ExitStatus() != 0 {
-		t.Fatalf("status %v, want exit 0", ws)
-	}
+	p.ExitsWithin(exampletest.QuickExit, 0)
 }
 
 func TestAddressInUseIsReported(t *testing.T) {
@@ -148,9 +113,7 @@ func TestAddressInUseIsReported(t *testing.T) {
 	if l := p.NextLine(); !strings.HasSuffix(l, "address already in use") {
 		t.Fatalf("got %q, want the bind error", l)
 	}
-	if ws := p.Wait(exampletest.Timeout); !ws.Exited() || ws.ExitStatus() != 1 {
-		t.Fatalf("status %v, want exit 1", ws)
-	}
+	p.ExitsWith(1)
 }
 
 func TestPortZeroGivesAllLoopsTheSamePort(t *testing.T) {
@@ -179,7 +142,5 @@ func TestPortZeroGivesAllLoopsTheSamePort(t *testing.T) {
 	if total != 12 || busy < 2 {
 		t.Fatalf("loops served %v connections, want 12 spread over the loops", counts)
 	}
-	if ws := p.Wait(3 * time.Second); !ws.Exited() || ws.ExitStatus() != 0 {
-		t.Fatalf("status %v, want exit 0", ws)
-	}
+	p.ExitsWithin(exampletest.QuickExit, 0)
 }

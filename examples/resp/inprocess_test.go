@@ -3,8 +3,6 @@ package main
 import (
 	"io"
 	"net"
-	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,15 +18,12 @@ import (
 // so that the race detector watches the real connection code; the other
 // process tests run the built program.
 
-// countFds counts this process's open descriptors.
-func countFds(t *testing.T) int { return openFds(t, os.Getpid()) }
-
 // startInProcess runs a server with cfg on a loop on its own goroutine.
 // At the end of the test it stops the loop and checks that no goroutine
 // or descriptor is left behind.
 func startInProcess(t *testing.T, cfg config) (*server, string) {
 	t.Helper()
-	goroutines, fds := runtime.NumGoroutine(), countFds(t)
+	exampletest.NoLeaks(t)
 	base, err := event.NewBase()
 	if err != nil {
 		t.Fatal(err)
@@ -38,27 +33,7 @@ func startInProcess(t *testing.T, cfg config) (*server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- base.Dispatch() }()
-	t.Cleanup(func() {
-		base.Submit(func() {
-			srv.close()
-			base.LoopExit(0)
-		})
-		if err := <-done; err != nil {
-			t.Errorf("Dispatch: %v", err)
-		}
-		base.Close()
-		deadline := time.Now().Add(exampletest.Timeout)
-		for runtime.NumGoroutine() > goroutines || countFds(t) > fds {
-			if time.Now().After(deadline) {
-				t.Errorf("%d goroutines and %d descriptors left, want %d and %d",
-					runtime.NumGoroutine(), countFds(t), goroutines, fds)
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
+	exampletest.RunLoop(t, base, srv.close)
 	return srv, strconv.Itoa(srv.Addr().(*net.TCPAddr).Port)
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -31,12 +30,8 @@ func needTool(t *testing.T, name, pkg string) string {
 // startResp builds the example and starts it on a free port.
 func startResp(t *testing.T, flags ...string) (*exampletest.Proc, string) {
 	t.Helper()
-	bin := exampletest.Build(t, ".")
-	port := strconv.Itoa(exampletest.FreePort(t))
-	p := exampletest.Start(t, bin, append([]string{"-addr", "127.0.0.1:" + port}, flags...)...)
-	if l, want := p.NextLine(), "listening on 127.0.0.1:"+port; l != want {
-		t.Fatalf("got %q, want %q", l, want)
-	}
+	_, addr, p := exampletest.StartServer(t, flags...)
+	_, port, _ := net.SplitHostPort(addr)
 	return p, port
 }
 
@@ -350,23 +345,6 @@ func TestDeclaredLengthsOverTheLimitsAreRefusedAtOnce(t *testing.T) {
 	p.ExitsCleanly(syscall.SIGTERM)
 }
 
-// peakRSS returns the process's peak resident memory in bytes (VmHWM).
-func peakRSS(t *testing.T, pid int) int {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) == 3 && f[0] == "VmHWM:" {
-			kb, _ := strconv.Atoi(f[1])
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM in /proc status")
-	return 0
-}
-
 func TestARequestLargerThanTheQueryLimitIsNeverBuffered(t *testing.T) {
 	p, port := startResp(t, "-max-query", strconv.Itoa(1<<20))
 	// A 256 MiB value is a valid bulk length; the request does not fit the
@@ -384,7 +362,7 @@ func TestARequestLargerThanTheQueryLimitIsNeverBuffered(t *testing.T) {
 	}()
 	expectRead(t, r, "-ERR Protocol error: request larger than the query buffer limit\r\n")
 	expectClosed(t, r)
-	if rss := peakRSS(t, p.Cmd.Process.Pid); rss > 64<<20 {
+	if rss := p.PeakRSS(); rss > 64<<20 {
 		t.Fatalf("the server's peak RSS is %d MiB, want well under the 256 MiB sent", rss>>20)
 	}
 	p.ExitsCleanly(syscall.SIGTERM)
@@ -401,7 +379,7 @@ func TestAClientThatDoesNotReadStopsBeingRead(t *testing.T) {
 	const n = 200
 	go io.WriteString(c, strings.Repeat("GET k\r\n", n))
 	time.Sleep(500 * time.Millisecond) // the server answers what it can
-	if rss := peakRSS(t, p.Cmd.Process.Pid); rss > 64<<20 {
+	if rss := p.PeakRSS(); rss > 64<<20 {
 		t.Fatalf("the server's peak RSS is %d MiB with a client not reading", rss>>20)
 	}
 	reply := "$" + strconv.Itoa(len(value)) + "\r\n" + value + "\r\n"
@@ -444,8 +422,7 @@ func TestExpiredKeysAreSweptWithoutBeingRead(t *testing.T) {
 
 func TestClosedConnectionsReleaseTheirDescriptors(t *testing.T) {
 	p, port := startResp(t)
-	pid := p.Cmd.Process.Pid
-	before := openFds(t, pid)
+	before := p.OpenFds()
 	for i := 0; i < 20; i++ {
 		c, r := dialResp(t, port)
 		io.WriteString(c, "PING\r\n")
@@ -457,23 +434,8 @@ func TestClosedConnectionsReleaseTheirDescriptors(t *testing.T) {
 			expectRead(t, r, "+OK\r\n")
 		}
 	}
-	deadline := time.Now().Add(exampletest.Timeout)
-	for openFds(t, pid) != before {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d descriptors open, want %d", openFds(t, pid), before)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	p.WaitFds(before)
 	p.ExitsCleanly(syscall.SIGINT)
-}
-
-func openFds(t *testing.T, pid int) int {
-	t.Helper()
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
 }
 
 func TestBadFlagsAreRefused(t *testing.T) {
@@ -482,7 +444,5 @@ func TestBadFlagsAreRefused(t *testing.T) {
 	if l := p.NextLine(); l != "resp: the limits must be positive" {
 		t.Fatalf("got %q", l)
 	}
-	if ws := p.Wait(exampletest.Timeout); ws.ExitStatus() != 1 {
-		t.Fatalf("status %v, want exit 1", ws)
-	}
+	p.ExitsWith(1)
 }

@@ -19,9 +19,7 @@ func TestTwoInterruptsEndTheLoop(t *testing.T) {
 	p.Signal(syscall.SIGINT)
 	p.Expect("received signal 2")
 	p.Expect("signal event deleted, loop done")
-	if ws := p.Wait(3 * time.Second); !ws.Exited() || ws.ExitStatus() != 0 {
-		t.Fatalf("status %v, want exit 0", ws)
-	}
+	p.ExitsWithin(exampletest.QuickExit, 0)
 }
 
 func TestInterruptAfterDeleteKillsAsBefore(t *testing.T) {

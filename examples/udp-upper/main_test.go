@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,9 +28,7 @@ func startServer(t *testing.T) (bin, addr string, p *exampletest.Proc) {
 	bin = exampletest.Build(t, ".")
 	addr = freeUDPAddr(t)
 	p = exampletest.Start(t, bin, "-addr", addr)
-	if l := p.NextLine(); l != "Accepting connections ..." {
-		t.Fatalf("got %q, want the start message", l)
-	}
+	p.ExpectLine("Accepting connections ...")
 	return bin, addr, p
 }
 
@@ -67,9 +61,7 @@ func roundTrip(t *testing.T, server *exampletest.Proc, c net.PacketConn, addr, m
 		t.Fatalf("got %q from %v (err %v), want %q from %s", buf[:n], from, err, want, addr)
 	}
 	port := c.LocalAddr().(*net.UDPAddr).Port
-	if l, w := server.NextLine(), fmt.Sprintf("received from 127.0.0.1 at PORT %d", port); l != w {
-		t.Fatalf("got %q, want %q", l, w)
-	}
+	server.ExpectLine(fmt.Sprintf("received from 127.0.0.1 at PORT %d", port))
 }
 
 func TestServerAnswersEachDatagramInUpperCase(t *testing.T) {
@@ -89,16 +81,14 @@ func TestServerReportsBindFailure(t *testing.T) {
 	bin := exampletest.Build(t, ".")
 	busy := listen(t)
 	p := exampletest.Start(t, bin, "-addr", busy.LocalAddr().String())
-	if l, want := p.NextLine(), "udp-upper: bind: address already in use"; l != want {
-		t.Fatalf("got %q, want %q", l, want)
-	}
-	exitsWith(t, p, 1)
+	p.ExpectLine("udp-upper: bind: address already in use")
+	p.ExitsWith(1)
 }
 
 func TestServerListensOnPort6666ByDefault(t *testing.T) {
 	bin := exampletest.Build(t, ".")
-	out, _ := exec.Command(bin, "-h").CombinedOutput()
-	if !bytes.Contains(out, []byte(`(default ":6666")`)) {
+	out := exampletest.Usage(t, bin)
+	if !strings.Contains(out, `(default ":6666")`) {
 		t.Fatalf("usage\n%s\ndoes not give :6666 as the default address", out)
 	}
 }
@@ -109,9 +99,7 @@ func TestClientPrintsTheRepliesToItsLines(t *testing.T) {
 	if _, err := c.Stdin().Write([]byte("abc\n")); err != nil {
 		t.Fatal(err)
 	}
-	if l := c.NextLine(); l != "ABC" {
-		t.Fatalf("got %q, want %q", l, "ABC")
-	}
+	c.ExpectLine("ABC")
 	first := server.Expect("received from 127.0.0.1 at PORT ")
 	// Two lines in one write are two datagrams; the last line needs no newline.
 	if _, err := c.Stdin().Write([]byte("second line\nthird\nlast")); err != nil {
@@ -119,11 +107,9 @@ func TestClientPrintsTheRepliesToItsLines(t *testing.T) {
 	}
 	c.Stdin().Close()
 	for _, want := range []string{"SECOND LINE", "THIRD", "LAST"} {
-		if l := c.NextLine(); l != want {
-			t.Fatalf("got %q, want %q", l, want)
-		}
+		c.ExpectLine(want)
 	}
-	exitsWith(t, c, 0)
+	c.ExitsWith(0)
 	for i := 0; i < 3; i++ {
 		if l := server.NextLine(); l != first {
 			t.Fatalf("got %q, want %q: one client port for all datagrams", l, first)
@@ -134,18 +120,7 @@ func TestClientPrintsTheRepliesToItsLines(t *testing.T) {
 
 func TestClientReadsInputFromAFile(t *testing.T) {
 	bin, addr, server := startServer(t)
-	in := filepath.Join(t.TempDir(), "input")
-	if err := os.WriteFile(in, []byte("from\na file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmd := exec.Command(bin, "-client", "-addr", addr)
-	cmd.Stdin = f // epoll refuses a regular file
-	out, err := cmd.CombinedOutput()
+	out, err := exampletest.RunWithInputFile(t, "from\na file\n", bin, "-client", "-addr", addr)
 	if err != nil || string(out) != "FROM\nA FILE\n" {
 		t.Fatalf("client: %v, output %q, want %q", err, out, "FROM\nA FILE\n")
 	}
@@ -158,11 +133,9 @@ func TestClientWithoutServerReportsRefusal(t *testing.T) {
 	c.Stdin().Write([]byte("anyone?\n"))
 	c.Stdin().Close()
 	for _, want := range []string{"recvfrom error: connection refused", "udp-upper: 1 of 1 datagrams got no reply"} {
-		if l := c.NextLine(); l != want {
-			t.Fatalf("got %q, want %q", l, want)
-		}
+		c.ExpectLine(want)
 	}
-	exitsWith(t, c, 1)
+	c.ExitsWith(1)
 }
 
 func TestClientGivesUpOnLostReplies(t *testing.T) {
@@ -171,10 +144,8 @@ func TestClientGivesUpOnLostReplies(t *testing.T) {
 	c := exampletest.Start(t, bin, "-client", "-addr", silent.LocalAddr().String(), "-wait", "100ms")
 	c.Stdin().Write([]byte("one\ntwo\n"))
 	c.Stdin().Close()
-	if l, want := c.NextLine(), "udp-upper: 2 of 2 datagrams got no reply"; l != want {
-		t.Fatalf("got %q, want %q", l, want)
-	}
-	exitsWith(t, c, 1)
+	c.ExpectLine("udp-upper: 2 of 2 datagrams got no reply")
+	c.ExitsWith(1)
 }
 
 func TestClientStopsOnSignal(t *testing.T) {
@@ -184,12 +155,4 @@ func TestClientStopsOnSignal(t *testing.T) {
 	c.Expect("READY") // the loop runs, so the signal events are in place
 	c.ExitsCleanly(syscall.SIGINT)
 	server.ExitsCleanly(syscall.SIGINT)
-}
-
-// exitsWith waits for p to end by itself and checks its exit status.
-func exitsWith(t *testing.T, p *exampletest.Proc, code int) {
-	t.Helper()
-	if ws := p.Wait(exampletest.Timeout); !ws.Exited() || ws.ExitStatus() != code {
-		t.Fatalf("status %v, want exit %d", ws, code)
-	}
 }

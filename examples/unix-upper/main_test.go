@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -22,16 +21,8 @@ func startServer(t *testing.T) (bin, path string, p *exampletest.Proc) {
 	bin = exampletest.Build(t, ".")
 	path = filepath.Join(t.TempDir(), "serv.socket")
 	p = exampletest.Start(t, bin, "-path", path)
-	expectLine(t, p, "Accept ...")
+	p.ExpectLine("Accept ...")
 	return bin, path, p
-}
-
-// expectLine checks the next line the process prints.
-func expectLine(t *testing.T, p *exampletest.Proc, want string) {
-	t.Helper()
-	if got := p.NextLine(); got != want {
-		t.Fatalf("got %q, want %q", got, want)
-	}
 }
 
 // roundTrip sends msg on c and checks the answer.
@@ -44,36 +35,6 @@ func roundTrip(t *testing.T, c net.Conn, msg, want string) {
 	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
 	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
 		t.Fatalf("got %q (err %v), want %q", got, err, want)
-	}
-}
-
-// openFds counts the process's open descriptors.
-func openFds(t *testing.T, pid int) int {
-	t.Helper()
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
-
-// waitFds waits until the process has want descriptors open.
-func waitFds(t *testing.T, pid, want int) {
-	t.Helper()
-	deadline := time.Now().Add(exampletest.Timeout)
-	for got := openFds(t, pid); got != want; got = openFds(t, pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("server has %d descriptors open, want %d", got, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// exitsWith waits for p to end by itself and checks its exit status.
-func exitsWith(t *testing.T, p *exampletest.Proc, code int) {
-	t.Helper()
-	if ws := p.Wait(exampletest.Timeout); !ws.Exited() || ws.ExitStatus() != code {
-		t.Fatalf("status %v, want exit %d", ws, code)
 	}
 }
 
@@ -93,13 +54,12 @@ func staleSocket(t *testing.T, path string) {
 
 func TestServerServesClientsAtOnceAndRemovesItsSocket(t *testing.T) {
 	_, path, server := startServer(t)
-	pid := server.Cmd.Process.Pid
-	fds := openFds(t, pid)
+	fds := server.OpenFds()
 	// The original served one client at a time: b would wait for a.
 	a := exampletest.Dial(t, "unix", path)
-	expectLine(t, server, "client bind filename (unnamed)")
+	server.ExpectLine("client bind filename (unnamed)")
 	b := exampletest.Dial(t, "unix", path)
-	expectLine(t, server, "client bind filename (unnamed)")
+	server.ExpectLine("client bind filename (unnamed)")
 	roundTrip(t, b, "from b\n", "FROM B\n")
 	// toupper in the C locale: ASCII letters only, UTF-8 untouched.
 	roundTrip(t, a, "hello, World ünï 123", "HELLO, WORLD üNï 123")
@@ -107,7 +67,7 @@ func TestServerServesClientsAtOnceAndRemovesItsSocket(t *testing.T) {
 	roundTrip(t, b, long, strings.ToUpper(long))
 	a.Close()
 	b.Close()
-	waitFds(t, pid, fds)
+	server.WaitFds(fds)
 	server.ExitsCleanly(syscall.SIGINT)
 	exampletest.NoFile(t, path)
 }
@@ -117,17 +77,17 @@ func TestClientPrintsTheAnswersAndRemovesItsOwnSocket(t *testing.T) {
 	bind := filepath.Join(filepath.Dir(path), "clie.socket")
 	staleSocket(t, bind) // the original's unlink(CLIE_ADDR) is for this
 	c := exampletest.Start(t, bin, "-client", "-path", path, "-bind", bind)
-	expectLine(t, server, "client bind filename "+bind)
+	server.ExpectLine("client bind filename " + bind)
 	io.WriteString(c.Stdin(), "hello\n")
-	expectLine(t, c, "HELLO")
+	c.ExpectLine("HELLO")
 	// A line longer than the original's 4096-byte buffer comes back whole,
 	// and a last line needs no newline.
 	long := strings.Repeat("x", 50000)
 	io.WriteString(c.Stdin(), long+"\nlast")
 	c.Stdin().Close()
-	expectLine(t, c, strings.ToUpper(long))
-	expectLine(t, c, "LAST")
-	exitsWith(t, c, 0)
+	c.ExpectLine(strings.ToUpper(long))
+	c.ExpectLine("LAST")
+	c.ExitsWith(0)
 	exampletest.NoFile(t, bind)
 	server.ExitsCleanly(syscall.SIGTERM)
 	exampletest.NoFile(t, path)
@@ -136,9 +96,9 @@ func TestClientPrintsTheAnswersAndRemovesItsOwnSocket(t *testing.T) {
 func TestClientWithoutABoundPath(t *testing.T) {
 	bin, path, server := startServer(t)
 	c := exampletest.Start(t, bin, "-client", "-path", path, "-bind", "")
-	expectLine(t, server, "client bind filename (unnamed)")
+	server.ExpectLine("client bind filename (unnamed)")
 	io.WriteString(c.Stdin(), "abc\n")
-	expectLine(t, c, "ABC")
+	c.ExpectLine("ABC")
 	c.ExitsCleanly(syscall.SIGINT)
 	server.ExitsCleanly(syscall.SIGINT)
 }
@@ -148,8 +108,8 @@ func TestClientRefusesToRemoveAnOrdinaryFile(t *testing.T) {
 	bind := filepath.Join(t.TempDir(), "clie.socket")
 	os.WriteFile(bind, []byte("keep me"), 0o600)
 	c := exampletest.Start(t, bin, "-client", "-path", path, "-bind", bind)
-	expectLine(t, c, "unix-upper: "+bind+" exists and is not a socket; not removing it")
-	exitsWith(t, c, 1)
+	c.ExpectLine("unix-upper: " + bind + " exists and is not a socket; not removing it")
+	c.ExitsWith(1)
 	if b, err := os.ReadFile(bind); err != nil || string(b) != "keep me" {
 		t.Fatalf("file now holds %q (err %v), want it untouched", b, err)
 	}
@@ -161,7 +121,7 @@ func TestServerReplacesAStaleSocketFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "serv.socket")
 	staleSocket(t, path)
 	p := exampletest.Start(t, bin, "-path", path)
-	expectLine(t, p, "Accept ...")
+	p.ExpectLine("Accept ...")
 	roundTrip(t, exampletest.Dial(t, "unix", path), "ok", "OK")
 	p.ExitsCleanly(syscall.SIGTERM)
 	exampletest.NoFile(t, path)
@@ -176,14 +136,14 @@ func TestServerLeavesOtherFilesAndLiveServersAlone(t *testing.T) {
 		if l := p.NextLine(); !strings.HasSuffix(l, "bind: address already in use") {
 			t.Fatalf("got %q, want the bind error", l)
 		}
-		exitsWith(t, p, 1)
+		p.ExitsWith(1)
 	}
 	if b, err := os.ReadFile(file); err != nil || !bytes.Equal(b, []byte("keep me")) {
 		t.Fatalf("file now holds %q (err %v), want it untouched", b, err)
 	}
 	// The live server still has its socket and serves.
 	c := exampletest.Dial(t, "unix", live)
-	expectLine(t, server, "client bind filename (unnamed)")
+	server.ExpectLine("client bind filename (unnamed)")
 	roundTrip(t, c, "still", "STILL")
 	server.ExitsCleanly(syscall.SIGINT)
 	exampletest.NoFile(t, live)
@@ -195,7 +155,7 @@ func TestClientWithoutServerLeavesNoFile(t *testing.T) {
 	path, bind := filepath.Join(dir, "serv.socket"), filepath.Join(dir, "clie.socket")
 	c := exampletest.Start(t, bin, "-client", "-path", path, "-bind", bind)
 	want := "unix-upper: dial unix " + bind + "->" + path + ": connect: no such file or directory"
-	expectLine(t, c, want)
-	exitsWith(t, c, 1)
+	c.ExpectLine(want)
+	c.ExitsWith(1)
 	exampletest.NoFile(t, bind)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,29 +14,11 @@ import (
 	"github.com/levent-go/levent/internal/exampletest"
 )
 
-// startServer builds the example and starts it on a free port.
-func startServer(t *testing.T, args ...string) (addr string, p *exampletest.Proc) {
-	t.Helper()
-	bin := exampletest.Build(t, ".")
-	addr = "127.0.0.1:" + strconv.Itoa(exampletest.FreePort(t))
-	p = exampletest.Start(t, bin, append([]string{"-addr", addr}, args...)...)
-	expectLine(t, p, "listening on "+addr)
-	return addr, p
-}
-
-// expectLine checks the next line the process prints.
-func expectLine(t *testing.T, p *exampletest.Proc, want string) {
-	t.Helper()
-	if got := p.NextLine(); got != want {
-		t.Fatalf("got %q, want %q", got, want)
-	}
-}
-
 // dial connects and checks the server's log line.
 func dial(t *testing.T, server *exampletest.Proc, addr string) net.Conn {
 	t.Helper()
 	c := exampletest.Dial(t, "tcp", addr)
-	expectLine(t, server, "accept a client "+c.LocalAddr().String())
+	server.ExpectLine("accept a client " + c.LocalAddr().String())
 	return c
 }
 
@@ -60,15 +41,6 @@ func readAnswers(c net.Conn, r *bufio.Reader, lines []string) error {
 	return nil
 }
 
-// expectEOF checks that the server closed the connection.
-func expectEOF(t *testing.T, c net.Conn, r *bufio.Reader) {
-	t.Helper()
-	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
-	if rest, err := io.ReadAll(r); err != nil || len(rest) > 0 {
-		t.Fatalf("read %q (err %v), want the end", rest, err)
-	}
-}
-
 // requests returns n request lines, some of them slow (primes near 10^12).
 func requests(n, salt int) []string {
 	lines := make([]string, n)
@@ -82,18 +54,8 @@ func requests(n, salt int) []string {
 	return lines
 }
 
-// openFds counts the process's open descriptors.
-func openFds(t *testing.T, pid int) int {
-	t.Helper()
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
-
 func TestAnswersComeInTheOrderOfTheRequests(t *testing.T) {
-	addr, server := startServer(t, "-workers", "2", "-queue", "4")
+	_, addr, server := exampletest.StartServer(t, "-workers", "2", "-queue", "4")
 	c := dial(t, server, addr)
 	r := bufio.NewReader(c)
 	// The slow request first: the second worker answers the fast one long
@@ -114,9 +76,8 @@ func TestAnswersComeInTheOrderOfTheRequests(t *testing.T) {
 }
 
 func TestConnectionsShareThePoolAndKeepTheirOwnOrder(t *testing.T) {
-	addr, server := startServer(t, "-workers", "3", "-queue", "5")
-	pid := server.Cmd.Process.Pid
-	fds := openFds(t, pid)
+	_, addr, server := exampletest.StartServer(t, "-workers", "3", "-queue", "5")
+	fds := server.OpenFds()
 	const n = 4
 	errs := make(chan error, n)
 	for i := 0; i < n; i++ {
@@ -138,18 +99,12 @@ func TestConnectionsShareThePoolAndKeepTheirOwnOrder(t *testing.T) {
 		server.Expect(" closed")
 	}
 	// The server prints " closed" just before it frees the connection.
-	got := openFds(t, pid)
-	for deadline := time.Now().Add(exampletest.Timeout); got != fds && time.Now().Before(deadline); got = openFds(t, pid) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if got != fds {
-		t.Fatalf("server has %d descriptors open, want %d", got, fds)
-	}
+	server.WaitFds(fds)
 	server.ExitsCleanly(syscall.SIGTERM)
 }
 
 func TestBadRequestsAreAnsweredAndTheLastLineNeedsNoNewline(t *testing.T) {
-	addr, server := startServer(t)
+	_, addr, server := exampletest.StartServer(t)
 	c := dial(t, server, addr)
 	r := bufio.NewReader(c)
 	io.WriteString(c, "abc\r\n12\r\n0\n 1 \n-5\n18446744073709551616\n97")
@@ -161,34 +116,28 @@ func TestBadRequestsAreAnsweredAndTheLastLineNeedsNoNewline(t *testing.T) {
 		`error: "18446744073709551616" is not a valid unsigned integer`,
 		"97: 97",
 	} {
-		c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
-		if got, err := r.ReadString('\n'); err != nil || got != w+"\n" {
-			t.Fatalf("got %q (err %v), want %q", got, err, w+"\n")
-		}
+		exampletest.ExpectReply(t, c, r, w+"\n")
 	}
-	expectEOF(t, c, r)
-	expectLine(t, server, "client "+c.LocalAddr().String()+" closed")
+	exampletest.ExpectEOF(t, c, r)
+	server.ExpectLine("client " + c.LocalAddr().String() + " closed")
 	server.ExitsCleanly(syscall.SIGINT)
 }
 
 func TestALineTooLongIsAnsweredAfterTheOthersAndCloses(t *testing.T) {
-	addr, server := startServer(t)
+	_, addr, server := exampletest.StartServer(t)
 	c := dial(t, server, addr)
 	r := bufio.NewReader(c)
 	io.WriteString(c, "10000000000037\n6\n"+strings.Repeat("7", 5000))
 	if err := readAnswers(c, r, []string{"10000000000037", "6"}); err != nil {
 		t.Fatal(err)
 	}
-	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
-	if got, err := r.ReadString('\n'); err != nil || got != "error: line longer than 4096 bytes\n" {
-		t.Fatalf("got %q (err %v), want the error", got, err)
-	}
-	expectEOF(t, c, r)
+	exampletest.ExpectReply(t, c, r, "error: line longer than 4096 bytes\n")
+	exampletest.ExpectEOF(t, c, r)
 	server.ExitsCleanly(syscall.SIGTERM)
 }
 
 func TestAClientThatReadsLateGetsEveryAnswer(t *testing.T) {
-	addr, server := startServer(t)
+	_, addr, server := exampletest.StartServer(t)
 	// A small receive buffer, set before the connection is made (it
 	// decides the window scaling), and 6 MB of answers to 4 MB of
 	// requests: more than the kernel's buffers hold, so the answers back
@@ -218,7 +167,7 @@ func TestAClientThatReadsLateGetsEveryAnswer(t *testing.T) {
 }
 
 func TestInterruptCancelsWorkInProgress(t *testing.T) {
-	addr, server := startServer(t, "-workers", "2")
+	_, addr, server := exampletest.StartServer(t, "-workers", "2")
 	slow := dial(t, server, addr)
 	// 2^64-59 is prime: trial division would take minutes.
 	io.WriteString(slow, "18446744073709551557\n")

@@ -1,17 +1,15 @@
-// Package exampletest runs levent's example programs the way a user does:
-// it builds one with go build, starts it as a process, reads its output
-// line by line and signals it, so that each example's test checks real
-// behaviour rather than calling its functions.
 package exampletest
 
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,6 +18,10 @@ import (
 
 // Timeout bounds every wait; generous for a loaded two-core machine.
 const Timeout = 20 * time.Second
+
+// QuickExit bounds how long a process told to stop may take to exit: the
+// examples stop within a second, plus slack for a loaded machine.
+const QuickExit = 3 * time.Second
 
 // Build compiles the package in dir (usually ".") into a temporary
 // directory and returns the binary's path.
@@ -120,6 +122,23 @@ func (p *Proc) Expect(want string) string {
 	}
 }
 
+// ExpectLine checks that the next output line is exactly want.
+func (p *Proc) ExpectLine(want string) {
+	p.t.Helper()
+	if got := p.NextLine(); got != want {
+		p.t.Fatalf("%s printed %q, want %q", p.name(), got, want)
+	}
+}
+
+// ExpectLines checks that the next output lines are exactly want, in
+// order.
+func (p *Proc) ExpectLines(want ...string) {
+	p.t.Helper()
+	for _, w := range want {
+		p.ExpectLine(w)
+	}
+}
+
 // NextLine returns the next output line.
 func (p *Proc) NextLine() string {
 	p.t.Helper()
@@ -158,15 +177,50 @@ func (p *Proc) Wait(d time.Duration) syscall.WaitStatus {
 	return p.Cmd.ProcessState.Sys().(syscall.WaitStatus)
 }
 
-// ExitsCleanly sends sig and checks that the process exits 0 within a
-// second (plus slack for a loaded machine).
+// ExitsCleanly sends sig and checks that the process exits 0 within
+// QuickExit.
 func (p *Proc) ExitsCleanly(sig syscall.Signal) {
 	p.t.Helper()
 	p.Signal(sig)
-	if ws := p.Wait(3 * time.Second); !ws.Exited() || ws.ExitStatus() != 0 {
-		p.t.Fatalf("after %v: status %v, want exit 0", sig, ws)
+	p.exitsWithin(QuickExit, 0, "after the "+sig.String()+" signal")
+}
+
+// ExitsWith waits for the process to end by itself and checks that it
+// exits with code. It waits up to Timeout: it is for a process that ends
+// on its own (an error, the end of its input), where how soon is not what
+// the test checks; ExitsWithin is for the rest.
+func (p *Proc) ExitsWith(code int) {
+	p.t.Helper()
+	p.exitsWithin(Timeout, code, "status")
+}
+
+// ExitsWithin checks that the process exits with code within d, for a
+// process already told to stop (QuickExit) or due to end by a given time.
+func (p *Proc) ExitsWithin(d time.Duration, code int) {
+	p.t.Helper()
+	p.exitsWithin(d, code, "status")
+}
+
+func (p *Proc) exitsWithin(d time.Duration, code int, what string) {
+	p.t.Helper()
+	if ws := p.Wait(d); !ws.Exited() || ws.ExitStatus() != code {
+		p.t.Fatalf("%s %s: %s, want exit %d", p.name(), what, describe(ws), code)
 	}
 }
+
+// describe says how a process ended, in words a failure message can use.
+func describe(ws syscall.WaitStatus) string {
+	switch {
+	case ws.Exited():
+		return fmt.Sprintf("exit %d", ws.ExitStatus())
+	case ws.Signaled():
+		return fmt.Sprintf("killed by the %v signal", ws.Signal())
+	}
+	return fmt.Sprintf("wait status %#x", uint32(ws))
+}
+
+// name is the program's name, for failure messages.
+func (p *Proc) name() string { return filepath.Base(p.Cmd.Path) }
 
 // FreePort returns a TCP port on 127.0.0.1 that nothing listens on now.
 func FreePort(t testing.TB) int {
@@ -177,6 +231,19 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// StartServer builds the example in the current directory and starts it
+// with -addr set to a free TCP port on 127.0.0.1, then args, and waits for
+// it to print "listening on ADDR". It returns the binary, to start a
+// client from, the address and the process.
+func StartServer(t testing.TB, args ...string) (bin, addr string, p *Proc) {
+	t.Helper()
+	bin = Build(t, ".")
+	addr = "127.0.0.1:" + strconv.Itoa(FreePort(t))
+	p = Start(t, bin, append([]string{"-addr", addr}, args...)...)
+	p.ExpectLine("listening on " + addr)
+	return bin, addr, p
 }
 
 // Dial connects to addr, retrying until the example listens.

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,12 +19,7 @@ func TestRoutesAnswerAsTheLeventServer(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "hello.txt"), []byte("hello, file\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	bin := exampletest.Build(t, ".")
-	addr := "127.0.0.1:" + strconv.Itoa(exampletest.FreePort(t))
-	p := exampletest.Start(t, bin, "-addr", addr, "-root", root)
-	if l, want := p.NextLine(), "listening on "+addr; l != want {
-		t.Fatalf("got %q, want %q", l, want)
-	}
+	_, addr, p := exampletest.StartServer(t, "-root", root)
 	client := &http.Client{Timeout: exampletest.Timeout}
 	defer client.CloseIdleConnections()
 	for _, tc := range []struct {
