@@ -92,6 +92,11 @@ func (p *epoll) Update(fd int, gen uint32, old, new Interest) error {
 }
 
 func (p *epoll) Wait(events []Event, timeout time.Duration) (int, error) {
+	if len(events) == 0 {
+		// epoll_wait refuses maxevents 0 with EINVAL; say so before
+		// taking the address of an element that does not exist.
+		return 0, os.NewSyscallError("epoll_wait", unix.EINVAL)
+	}
 	raw := p.raw
 	if len(raw) < len(events) {
 		raw = make([]unix.EpollEvent, len(events))

@@ -22,7 +22,7 @@ import (
 //
 //	bit 0  In     readable (EPOLLIN / POLLIN)
 //	bit 1  Out    writable (EPOLLOUT / POLLOUT)
-//	bit 2  RDHup  peer closed its writing half (EPOLLRDHUP); epoll only
+//	bit 2  RDHup  peer closed its writing half (EPOLLRDHUP, POLLRDHUP)
 //	bit 3  ET     edge-triggered; epoll only; applies to the whole descriptor
 type Interest uint8
 
