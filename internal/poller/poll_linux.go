@@ -43,6 +43,19 @@ func (p *poll) Update(fd int, gen uint32, old, new Interest) error {
 	if fd < 0 {
 		return os.NewSyscallError("poll", unix.EBADF)
 	}
+	if new&ET != 0 {
+		// poll has no edge-triggered mode; watching level-triggered
+		// instead would report more often than the caller asked.
+		return os.NewSyscallError("poll", unix.EINVAL)
+	}
+	if old == 0 && new != 0 && fd >= len(p.idx) {
+		// The index grows to the largest number registered: make sure
+		// it is an open descriptor (and so below the descriptor limit)
+		// before growing it, as epoll_ctl would refuse a closed one.
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return os.NewSyscallError("poll", err)
+		}
+	}
 	for fd >= len(p.idx) {
 		p.idx = append(p.idx, make([]int32, len(p.idx)+64)...)
 	}
