@@ -11,18 +11,9 @@ import (
 // number that is not open (which would otherwise grow its index to that
 // number: 4 GiB for 1<<30).
 func TestPollRefusesETAndDescriptorsThatAreNotOpen(t *testing.T) {
-	p, err := Open("poll")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fds[0])
-	defer unix.Close(fds[1])
-	if err := p.Update(fds[0], 1, 0, In|ET); !errors.Is(err, unix.EINVAL) {
+	p := openBackend(t, "poll")
+	fd, _ := socketpair(t)
+	if err := p.Update(fd, 1, 0, In|ET); !errors.Is(err, unix.EINVAL) {
 		t.Errorf("Update(In|ET) = %v, want EINVAL", err)
 	}
 	if err := p.Update(1<<30, 1, 0, In); !errors.Is(err, unix.EBADF) {
@@ -31,7 +22,6 @@ func TestPollRefusesETAndDescriptorsThatAreNotOpen(t *testing.T) {
 	if n := len(p.(*poll).idx); n > 1<<16 {
 		t.Errorf("index grew to %d entries for a refused descriptor", n)
 	}
-	if err := p.Update(fds[0], 1, 0, In); err != nil {
-		t.Errorf("Update(open fd, In) = %v, want nil", err)
-	}
+	update(t, p, fd, 1, 0, In)
+	update(t, p, fd, 1, In, 0)
 }
