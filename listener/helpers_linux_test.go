@@ -54,6 +54,16 @@ func noLeaks(t testing.TB) {
 	})
 }
 
+// skipWithoutIPv6 skips the test where ::1 cannot be bound.
+func skipWithoutIPv6(t *testing.T) {
+	t.Helper()
+	probe, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	probe.Close()
+}
+
 // newBase returns a base closed when the test ends, with a one-second
 // persistent timer so that LoopOnce always returns within a second.
 func newBase(t testing.TB) *event.Base {

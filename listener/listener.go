@@ -17,8 +17,12 @@ import (
 
 // Callback receives each accepted connection (evconnlistener_cb): its
 // descriptor, non-blocking and close-on-exec (blocking with
-// LeaveSocketsBlocking), and the peer's address. The callback owns the
-// descriptor: hand it to bufferevent.New with CloseOnFree, or close it.
+// LeaveSocketsBlocking), and the peer's address, as Go's net package would
+// report it (*net.TCPAddr or *net.UnixAddr; the empty name for a unix
+// client that never bound, where net says "@"; nil for a socket family net
+// has no address type for). The address is the callback's to keep. The
+// callback owns the descriptor: hand it to bufferevent.New with
+// CloseOnFree, or close it.
 type Callback func(l *Listener, fd int, addr net.Addr)
 
 // ErrorCallback receives accept errors (evconnlistener_errorcb), such as

@@ -218,11 +218,7 @@ func TestRemoveStaleUnixReplacesALeftOverSocketFile(t *testing.T) {
 }
 
 func TestNewBindIPv6Loopback(t *testing.T) {
-	probe, err := net.Listen("tcp6", "[::1]:0")
-	if err != nil {
-		t.Skipf("no IPv6 loopback here: %v", err)
-	}
-	probe.Close()
+	skipWithoutIPv6(t)
 	noLeaks(t)
 	b := newBase(t)
 	got, cb := collect(t)

@@ -38,7 +38,7 @@ func TestConnectTCPToListener(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ToNetAddr("tcp", peer).String(); got != local.String() {
+	if got := peer.String(); got != local.String() {
 		t.Errorf("accepted peer: got %s, want the client's %s", got, local)
 	}
 	remote, err := PeerAddr(fd, "tcp")

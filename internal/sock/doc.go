@@ -21,6 +21,11 @@
 //     as in progress, as POSIX specifies);
 //   - accept4 also retries ECONNABORTED, a connection that was reset while it
 //     waited in the backlog and of no interest to the caller;
+//   - Accept decodes the peer's address from the kernel's raw sockaddr,
+//     which stays on the stack, straight into the net.Addr the listener
+//     hands on: a server makes one for every connection, so it is one
+//     allocation (a TCP peer) where x/sys/unix's Sockaddr and a conversion
+//     would take three;
 //   - failures are wrapped with os.NewSyscallError, which names the call and
 //     still matches the errno through errors.Is, except the few errors the
 //     callers branch on (EAGAIN, EMFILE and ENFILE from Accept; every errno

@@ -18,7 +18,7 @@ func Example() {
 	defer sock.Close(lfd)
 
 	// Nothing is waiting yet: Accept says so with the bare EAGAIN.
-	_, _, err = sock.Accept(lfd, false)
+	_, _, err = sock.Accept(lfd, false, "tcp")
 	fmt.Println("empty backlog:", err == unix.EAGAIN)
 
 	family, sa, _ := sock.ResolveAddr("tcp4", addr.String())
@@ -33,14 +33,14 @@ func Example() {
 	fmt.Println("connect:", sock.SocketError(cfd))
 
 	unix.Poll([]unix.PollFd{{Fd: int32(lfd), Events: unix.POLLIN}}, 30000)
-	nfd, peer, err := sock.Accept(lfd, false)
+	nfd, peer, err := sock.Accept(lfd, false, "tcp")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer sock.Close(nfd)
 	local, _ := sock.LocalAddr(cfd, "tcp")
-	fmt.Println("peer is the client:", sock.ToNetAddr("tcp", peer).String() == local.String())
+	fmt.Println("peer is the client:", peer.String() == local.String())
 	// Output:
 	// empty backlog: true
 	// connect: <nil>

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -115,16 +116,17 @@ func dial(t *testing.T, addr net.Addr) net.Conn {
 }
 
 // acceptOne waits until lfd has a connection, accepts it and closes it when
-// the test ends.
-func acceptOne(t *testing.T, lfd int, blocking bool) (int, unix.Sockaddr) {
+// the test ends. The network passed to Accept only names the Net of a unix
+// peer's address, and every unix socket of these tests is a "unix" one.
+func acceptOne(t *testing.T, lfd int, blocking bool) (int, net.Addr) {
 	t.Helper()
 	waitFd(t, lfd, unix.POLLIN)
-	nfd, sa, err := Accept(lfd, blocking)
+	nfd, peer, err := Accept(lfd, blocking, "unix")
 	if err != nil {
 		t.Fatalf("Accept: %v", err)
 	}
 	t.Cleanup(func() { unix.Close(nfd) })
-	return nfd, sa
+	return nfd, peer
 }
 
 // fdFlags returns whether fd is non-blocking and close-on-exec.
@@ -206,4 +208,45 @@ func wantAddrInUse(t *testing.T, network, address string, o ListenOptions) error
 		t.Fatalf("Listen(%q, %q, %+v): got fd %d, %v, want -1, EADDRINUSE", network, address, o, fd, err)
 	}
 	return err
+}
+
+// encodeSockaddr writes sa in the kernel's raw form, with the length the
+// kernel reports for it (a path name counts its terminating NUL, an
+// abstract one does not, an unnamed unix address is the family alone), so
+// that decodeAddr can be checked against ToNetAddr. ok is false for a
+// family other than AF_INET, AF_INET6 and AF_UNIX.
+func encodeSockaddr(sa unix.Sockaddr) (rsa unix.RawSockaddrAny, size uint32, ok bool) {
+	putPort := func(p *uint16, port int) {
+		b := (*[2]byte)(unsafe.Pointer(p))
+		b[0], b[1] = byte(port>>8), byte(port)
+	}
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		pp := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+		pp.Family, pp.Addr = unix.AF_INET, sa.Addr
+		putPort(&pp.Port, sa.Port)
+		return rsa, unix.SizeofSockaddrInet4, true
+	case *unix.SockaddrInet6:
+		pp := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
+		pp.Family, pp.Addr, pp.Scope_id = unix.AF_INET6, sa.Addr, sa.ZoneId
+		putPort(&pp.Port, sa.Port)
+		return rsa, unix.SizeofSockaddrInet6, true
+	case *unix.SockaddrUnix:
+		pp := (*unix.RawSockaddrUnix)(unsafe.Pointer(&rsa))
+		pp.Family = unix.AF_UNIX
+		name := []byte(sa.Name)
+		size = uint32(unsafe.Offsetof(pp.Path))
+		if len(name) > 0 {
+			size += uint32(len(name)) + 1 // the NUL
+			if name[0] == '@' {
+				name[0] = 0
+				size-- // no NUL after an abstract name
+			}
+		}
+		for i, c := range name {
+			pp.Path[i] = int8(c)
+		}
+		return rsa, size, true
+	}
+	return rsa, 0, false
 }

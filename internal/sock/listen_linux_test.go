@@ -40,14 +40,14 @@ func TestListenTCP4LoopbackReportsRealPortAndAccepts(t *testing.T) {
 		t.Fatalf("Listen(tcp, 127.0.0.1:0) address: got %#v, want 127.0.0.1 with a real port", addr)
 	}
 	c := dial(t, addr)
-	nfd, sa := acceptOne(t, fd, false)
+	nfd, peer := acceptOne(t, fd, false)
 	if nonblock, cloexec := fdFlags(t, nfd); !nonblock || !cloexec {
 		t.Errorf("accepted fd flags: got nonblock=%v cloexec=%v, want both", nonblock, cloexec)
 	}
-	if got, want := ToNetAddr("tcp", sa).String(), c.LocalAddr().String(); got != want {
+	if got, want := peer.String(), c.LocalAddr().String(); got != want {
 		t.Errorf("peer address: got %s, want the client's %s", got, want)
 	}
-	if _, _, err := Accept(fd, false); err != unix.EAGAIN {
+	if _, _, err := Accept(fd, false, "tcp"); err != unix.EAGAIN {
 		t.Errorf("Accept on an empty backlog: got %v, want unix.EAGAIN itself", err)
 	}
 }
@@ -67,8 +67,8 @@ func TestListenTCP6LoopbackReportsRealPortAndAccepts(t *testing.T) {
 		t.Errorf("tcp6 IPV6_V6ONLY: got %d, want 1", got)
 	}
 	c := dial(t, addr)
-	_, sa := acceptOne(t, fd, false)
-	if got, want := ToNetAddr("tcp", sa).String(), c.LocalAddr().String(); got != want {
+	_, peer := acceptOne(t, fd, false)
+	if got, want := peer.String(), c.LocalAddr().String(); got != want {
 		t.Errorf("peer address: got %s, want the client's %s", got, want)
 	}
 }
@@ -84,8 +84,8 @@ func TestListenTCPWildcardIsDualStack(t *testing.T) {
 	}
 	port := addr.(*net.TCPAddr).Port
 	dial(t, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
-	_, sa := acceptOne(t, fd, false)
-	if got := ToNetAddr("tcp", sa).(*net.TCPAddr); !got.IP.Equal(net.IPv4(127, 0, 0, 1)) {
+	_, peer := acceptOne(t, fd, false)
+	if got, ok := peer.(*net.TCPAddr); !ok || !got.IP.Equal(net.IPv4(127, 0, 0, 1)) {
 		t.Errorf("IPv4 client on a dual-stack listener: got peer %v, want 127.0.0.1", got)
 	}
 }
@@ -231,12 +231,12 @@ func TestListenUnixPathAccepts(t *testing.T) {
 		t.Fatalf("Listen(unix) address: got %#v, want unix %s", addr, path)
 	}
 	dial(t, addr)
-	nfd, sa := acceptOne(t, fd, false)
+	nfd, peer := acceptOne(t, fd, false)
 	if nonblock, cloexec := fdFlags(t, nfd); !nonblock || !cloexec {
 		t.Errorf("accepted fd flags: got nonblock=%v cloexec=%v, want both", nonblock, cloexec)
 	}
-	if got, ok := ToNetAddr("unix", sa).(*net.UnixAddr); !ok || got.Name != "" {
-		t.Errorf("unnamed client's address: got %#v, want an empty name", ToNetAddr("unix", sa))
+	if got, ok := peer.(*net.UnixAddr); !ok || got.Name != "" || got.Net != "unix" {
+		t.Errorf("unnamed client's address: got %#v, want unix with an empty name", peer)
 	}
 }
 

@@ -81,7 +81,7 @@ var (
 	_ func(int, int, int) (int, error)                           = Socket
 	_ func(string, string, ListenOptions) (int, net.Addr, error) = Listen
 	_ func(int) (net.Addr, error)                                = ListenFd
-	_ func(int, bool) (int, unix.Sockaddr, error)                = Accept
+	_ func(int, bool, string) (int, net.Addr, error)             = Accept
 	_ func(int, unix.Sockaddr) (bool, error)                     = Connect
 	_ func(int) error                                            = SocketError
 	_ func(int) error                                            = Close

@@ -25,7 +25,7 @@ func Listen(network, address string, o ListenOptions) (fd int, addr net.Addr, er
 func ListenFd(fd int) (net.Addr, error) { return nil, ErrUnsupported }
 
 // Accept returns ErrUnsupported.
-func Accept(fd int, blocking bool) (nfd int, sa unix.Sockaddr, err error) {
+func Accept(fd int, blocking bool, network string) (nfd int, peer net.Addr, err error) {
 	return -1, nil, ErrUnsupported
 }
 

@@ -39,22 +39,30 @@ func Close(fd int) error {
 
 // Accept takes one connection off listening socket fd with accept4(2). The
 // new descriptor is close-on-exec and, unless blocking is true,
-// non-blocking. sa is the peer's address.
+// non-blocking.
+//
+// peer is the peer's address, equal to what ToNetAddr(network, ...) gives
+// for it, but decoded straight from the kernel's sockaddr into the net.Addr
+// itself: one allocation for a TCP peer (the *net.TCPAddr and the bytes its
+// IP points into), one for an unnamed unix peer and two for a named one,
+// where going through a unix.Sockaddr and ToNetAddr took three. peer is nil
+// for a family Go's net has no address type for (a descriptor handed to
+// the listener could be AF_VSOCK, say).
 //
 // EINTR and ECONNABORTED (a connection reset while it waited in the
 // backlog) are retried. unix.EAGAIN (the backlog is empty), unix.EMFILE and
 // unix.ENFILE (out of descriptors) are returned as they are, so callers can
 // compare with ==; other errors are *os.SyscallError naming "accept4".
-func Accept(fd int, blocking bool) (nfd int, sa unix.Sockaddr, err error) {
+func Accept(fd int, blocking bool, network string) (nfd int, peer net.Addr, err error) {
 	flags := unix.SOCK_CLOEXEC
 	if !blocking {
 		flags |= unix.SOCK_NONBLOCK
 	}
 	for {
-		nfd, sa, err = accept4Func(fd, flags)
+		nfd, rsa, size, err := accept4Func(fd, flags)
 		switch err {
 		case nil:
-			return nfd, sa, nil
+			return nfd, decodeAddr(network, &rsa, size), nil
 		case unix.EINTR, unix.ECONNABORTED:
 			continue
 		case unix.EAGAIN, unix.EMFILE, unix.ENFILE:
@@ -64,64 +72,24 @@ func Accept(fd int, blocking bool) (nfd int, sa unix.Sockaddr, err error) {
 	}
 }
 
-// accept4 is unix.Accept4 without its extra getsockopt(SO_PROTOCOL) call
-// per connection (x/sys/unix asks, for every AF_INET peer, whether the
-// socket is L2TP). It decodes the three families levent listens on itself
-// and leaves any other to Getpeername.
-func accept4(fd, flags int) (int, unix.Sockaddr, error) {
-	var rsa unix.RawSockaddrAny
-	size := uint32(unix.SizeofSockaddrAny)
+// accept4 is accept4(2) returning the peer's address in the kernel's raw
+// form and its length. It is not unix.Accept4, which makes an extra
+// getsockopt(SO_PROTOCOL) call for every AF_INET peer (to ask whether the
+// socket is L2TP) and allocates a unix.Sockaddr that Accept would only
+// convert and drop.
+//
+// The address comes back by value rather than through a pointer from the
+// caller: accept4Func is a variable, and a pointer passed in a call through
+// a variable escapes, which would put each accept's 112-byte
+// RawSockaddrAny on the heap. Copied back on the stack it costs nothing.
+func accept4(fd, flags int) (nfd int, rsa unix.RawSockaddrAny, size uint32, err error) {
+	size = unix.SizeofSockaddrAny
 	r, _, e := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(fd),
 		uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&size)), uintptr(flags), 0, 0)
 	if e != 0 {
-		return -1, nil, e
+		return -1, rsa, 0, e
 	}
-	nfd := int(r)
-	if sa, ok := decodeSockaddr(&rsa, size); ok {
-		return nfd, sa, nil
-	}
-	sa, err := unix.Getpeername(nfd)
-	if err != nil {
-		unix.Close(nfd)
-		return -1, nil, err
-	}
-	return nfd, sa, nil
-}
-
-// decodeSockaddr converts the kernel's address of size bytes into a
-// unix.Sockaddr for AF_INET, AF_INET6 and AF_UNIX; ok is false for any
-// other family.
-func decodeSockaddr(rsa *unix.RawSockaddrAny, size uint32) (sa unix.Sockaddr, ok bool) {
-	switch rsa.Addr.Family {
-	case unix.AF_INET:
-		pp := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
-		port := (*[2]byte)(unsafe.Pointer(&pp.Port))
-		return &unix.SockaddrInet4{Port: int(port[0])<<8 | int(port[1]), Addr: pp.Addr}, true
-	case unix.AF_INET6:
-		pp := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
-		port := (*[2]byte)(unsafe.Pointer(&pp.Port))
-		return &unix.SockaddrInet6{Port: int(port[0])<<8 | int(port[1]), ZoneId: pp.Scope_id, Addr: pp.Addr}, true
-	case unix.AF_UNIX:
-		pp := (*unix.RawSockaddrUnix)(unsafe.Pointer(rsa))
-		// The name is size minus the family field; an unnamed peer has
-		// none. A leading NUL marks Linux's abstract namespace, written
-		// '@' as everywhere else in Go.
-		n := int(size) - int(unsafe.Offsetof(pp.Path))
-		n = max(0, min(n, len(pp.Path)))
-		name := unsafe.Slice((*byte)(unsafe.Pointer(&pp.Path[0])), n)
-		if n > 0 && name[0] == 0 {
-			name[0] = '@'
-		} else {
-			for i, c := range name {
-				if c == 0 {
-					name = name[:i]
-					break
-				}
-			}
-		}
-		return &unix.SockaddrUnix{Name: string(name)}, true
-	}
-	return nil, false
+	return int(r), rsa, size, nil
 }
 
 // Connect starts a connection on non-blocking socket fd. It returns
