@@ -1,9 +1,50 @@
 package event
 
 // activeQueue is the list of active events of one priority, in the order
-// they became active.
+// they became active: a slice consumed from head, so that an event needs
+// only its index (Event.actIdx) to be taken off it, where a linked list
+// would cost every Event two pointers. An event taken off before its turn
+// leaves a nil hole that the drain skips.
 type activeQueue struct {
-	head, tail *Event
+	evs  []*Event
+	head int // evs[:head] have been taken
+}
+
+// push appends ev to q. A queue that is never drained empty (callbacks
+// that keep activating events) would grow without end, so before its array
+// grows the taken half is reclaimed: O(1) amortised, with no allocation
+// once the array has reached its working size.
+func (q *activeQueue) push(ev *Event) {
+	if len(q.evs) == cap(q.evs) && q.head > 0 && q.head >= len(q.evs)/2 {
+		n := copy(q.evs, q.evs[q.head:])
+		clear(q.evs[n:])
+		q.evs = q.evs[:n]
+		q.head = 0
+		for i, e := range q.evs {
+			if e != nil {
+				e.actIdx = uint32(i)
+			}
+		}
+	}
+	ev.actIdx = uint32(len(q.evs))
+	q.evs = append(q.evs, ev)
+}
+
+// pop takes the next entry of q, which is nil for a hole; ok is false when
+// q is empty. A queue drained to its end starts again at index 0, so an
+// event that activates itself again from its callback reuses one slot.
+func (q *activeQueue) pop() (ev *Event, ok bool) {
+	if q.head == len(q.evs) {
+		return nil, false
+	}
+	ev = q.evs[q.head]
+	q.evs[q.head] = nil
+	q.head++
+	if q.head == len(q.evs) {
+		q.evs = q.evs[:0]
+		q.head = 0
+	}
+	return ev, true
 }
 
 // activateLocked makes ev active with res (event_active_nolock_). An event
@@ -26,31 +67,13 @@ func (b *Base) activateLocked(ev *Event, res Flag, ncalls uint32) {
 	if signal {
 		ev.aux = ncalls
 	}
-	q := &b.active[ev.pri]
-	ev.actNext, ev.actPrev = nil, q.tail
-	if q.tail != nil {
-		q.tail.actNext = ev
-	} else {
-		q.head = ev
-	}
-	q.tail = ev
+	b.active[ev.pri].push(ev)
 	b.nActive++
 }
 
-// activeRemove takes ev off its active queue.
+// activeRemove takes ev, which is active, off its queue before its turn.
 func (b *Base) activeRemove(ev *Event) {
-	q := &b.active[ev.pri]
-	if ev.actPrev != nil {
-		ev.actPrev.actNext = ev.actNext
-	} else {
-		q.head = ev.actNext
-	}
-	if ev.actNext != nil {
-		ev.actNext.actPrev = ev.actPrev
-	} else {
-		q.tail = ev.actPrev
-	}
-	ev.actNext, ev.actPrev = nil, nil
+	b.active[ev.pri].evs[ev.actIdx] = nil
 	ev.state &^= stActive
 	b.nActive--
 }
@@ -66,8 +89,16 @@ func (b *Base) processActive() int {
 	for pri := range b.active {
 		q := &b.active[pri]
 		n := 0
-		for ev := q.head; ev != nil; ev = q.head {
-			b.activeRemove(ev)
+		for {
+			ev, ok := q.pop()
+			if !ok {
+				break
+			}
+			if ev == nil {
+				continue // taken off before its turn
+			}
+			ev.state &^= stActive
+			b.nActive--
 			res, calls := ev.res, uint32(1)
 			if ev.events&Signal != 0 {
 				calls = ev.aux

@@ -32,7 +32,7 @@ type Base struct {
 	// Everything below is guarded by mu.
 	fds     []fdSlot // fds[fd]: the events watching fd
 	changes []int32  // descriptors whose interest changed since the last flush
-	timers  timer.Queue[*Event]
+	timers  timer.Queue[struct{}]
 	active  []activeQueue // by priority, 0 most urgent
 	signals *signalSet
 
@@ -163,14 +163,12 @@ func (b *Base) releaseLocked() error {
 		b.timers.Purge(e)
 	}
 	for i := range b.active {
-		q := &b.active[i]
-		for ev := q.head; ev != nil; {
-			next := ev.actNext
-			ev.actNext, ev.actPrev = nil, nil
-			ev.state &^= stActive
-			ev = next
+		for _, ev := range b.active[i].evs[b.active[i].head:] {
+			if ev != nil {
+				ev.state &^= stActive
+			}
 		}
-		*q = activeQueue{}
+		b.active[i] = activeQueue{}
 	}
 	b.nAdded, b.nActive = 0, 0
 	b.submits, b.spare = nil, nil

@@ -38,7 +38,11 @@ func (b *Base) Dump(w io.Writer) error {
 	}
 	ew.printf("Active events:\n")
 	for pri := range b.active {
-		for ev := b.active[pri].head; ev != nil; ev = ev.actNext {
+		q := &b.active[pri]
+		for _, ev := range q.evs[q.head:] {
+			if ev == nil {
+				continue
+			}
 			ew.printf("  %p [fd %d, priority %d]%s\n", ev, ev.fd, pri, " "+ev.res.String())
 		}
 	}

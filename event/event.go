@@ -3,6 +3,7 @@ package event
 import (
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/levent-go/levent/timer"
 )
@@ -28,8 +29,10 @@ type Event struct {
 	// For a descriptor event, slotGen: the generation of the fd slot the
 	// event was last inserted in (0 after Assign). For a signal event,
 	// ncalls: while it is active, how many times its callback is to run.
-	// One word for both keeps Event in the 112-byte size class.
-	aux uint32
+	// One word for both keeps Event in the 96-byte size class
+	// (TestEventSize).
+	aux    uint32
+	actIdx uint32 // while active: its index in its active queue
 
 	timeout int64 // relative timeout in ns given to Add, re-armed for Persist events
 
@@ -37,10 +40,22 @@ type Event struct {
 	// first. The list is singly linked: a descriptor has one or two events
 	// (a BufferEvent's read and write), so unlinking walks a step or two,
 	// and a back pointer would cost every event 8 bytes.
-	fdNext           *Event
-	actNext, actPrev *Event // the active queue of its priority
+	fdNext *Event
 
-	tm timer.Entry[*Event] // deadline, while a timeout is pending
+	tm timerEntry // deadline, while a timeout is pending
+}
+
+// timerEntry is the timer queue's entry, embedded in each Event. It
+// carries no Value: the Event is found from the entry's address (eventOf),
+// which saves a pointer per Event.
+type timerEntry = timer.Entry[struct{}]
+
+// eventOf returns the Event that embeds e, as C's container_of does. Every
+// entry in the base's timer queue is the tm field of an Event, and both
+// addresses are in the same allocation, which makes the pointer
+// arithmetic valid (rule 3 of unsafe.Pointer).
+func eventOf(e *timerEntry) *Event {
+	return (*Event)(unsafe.Add(unsafe.Pointer(e), -int(unsafe.Offsetof(Event{}.tm))))
 }
 
 // Event states, as libevent's EVLIST_* flags. An event is pending when it
@@ -106,7 +121,6 @@ func (ev *Event) Assign(b *Base, fd int, what Flag, cb Callback) error {
 		state:  stInit,
 		pri:    uint8(len(b.active) / 2),
 	}
-	ev.tm.Value = ev
 	return nil
 }
 

@@ -157,7 +157,7 @@ func (b *Base) activateTimeouts() {
 		if !ok {
 			return
 		}
-		ev := e.Value
+		ev := eventOf(e)
 		if ev.events&Persist == 0 && ev.state&stInserted != 0 {
 			b.delLocked(ev, false) // stops watching the descriptor too
 		} else if !ev.pending() {
