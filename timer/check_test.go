@@ -28,7 +28,7 @@ func queueError[T any](q *Queue[T]) error {
 				err = fmt.Errorf("tree order: (%d,%d) before (%d,%d)", prev.key, prev.seq, e.key, e.seq)
 			case e.state&inTree == 0:
 				err = fmt.Errorf("entry (%d,%d) in the tree without inTree: state %b", e.key, e.seq, e.state)
-			case e.early != 0 && (int(e.early) > len(q.early) || q.early[e.early-1].e != e):
+			case e.early != 0 && (int(e.early) > len(q.early) || q.early[e.early-1] != e):
 				err = fmt.Errorf("entry (%d,%d) says it is at %d on the list, which does not hold it", e.key, e.seq, e.early)
 			case e.state&live != 0 && e.early == 0 && (e.when < e.key || e.when == e.key && e.wseq < e.seq):
 				err = fmt.Errorf("entry wanted at (%d,%d) ahead of its tree place (%d,%d) but not on the moved-earlier list",
@@ -52,8 +52,7 @@ func queueError[T any](q *Queue[T]) error {
 		}
 	}
 	holes := 0
-	for i, it := range q.early {
-		e := it.e
+	for i, e := range q.early {
 		switch {
 		case e == nil:
 			holes++
@@ -76,7 +75,7 @@ func queueError[T any](q *Queue[T]) error {
 		return fmt.Errorf("counts: live %d zombies %d, want live %d zombies %d (from the tree and list)", q.live, q.zombies, nLive, nZombies)
 	}
 	for i, x := range q.early[len(q.early):cap(q.early)] {
-		if x.e != nil {
+		if x != nil {
 			return fmt.Errorf("list array past its end [%d] still holds an entry", len(q.early)+i)
 		}
 	}
@@ -94,7 +93,7 @@ func queueError[T any](q *Queue[T]) error {
 func entriesError[T any](q *Queue[T], es []Entry[T]) error {
 	for i := range es {
 		e := &es[i]
-		if e.early != 0 && (int(e.early) > len(q.early) || q.early[e.early-1].e != e) {
+		if e.early != 0 && (int(e.early) > len(q.early) || q.early[e.early-1] != e) {
 			return fmt.Errorf("entry %d says it is at %d on the list, which does not hold it", i, e.early)
 		}
 		if e.state == live && e.early == 0 {
@@ -114,7 +113,7 @@ func holds[T any](q *Queue[T], e *Entry[T]) bool {
 		})
 	}
 	for _, x := range q.early[:cap(q.early)] {
-		found = found || x.e == e
+		found = found || x == e
 	}
 	return found
 }

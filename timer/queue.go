@@ -21,8 +21,9 @@ const degree = 32
 // zero Queue is ready to use. The tree costs about 28 bytes per entry when
 // its entries went in at random places, and about 20 when they went into
 // an empty tree in one batch; the list of entries not yet in their place
-// costs 16 bytes per entry listed since it was last applied, and its array
-// is kept for reuse unless it grew past a quarter of the tree.
+// costs 8 bytes per entry listed since it was last applied (16 more, for
+// a moment, while it is applied), and its array is kept for reuse unless
+// it grew past a quarter of the tree.
 //
 // A Queue is not safe for concurrent use: reads and writes need external
 // synchronisation. (Even Min and WakeTime write: they apply deferred work.)
@@ -45,11 +46,11 @@ type Queue[T any] struct {
 	seq     uint64                 // sequence number of the last Schedule call
 	live    int                    // scheduled entries
 	zombies int                    // removed entries still in the tree
-	early   []item[T]              // entries wanted ahead of their tree position; slots with no entry were purged
+	early   []*Entry[T]            // entries wanted ahead of their tree position; nil slots were purged
 	earlyAt int64                  // while early is not empty: at or before the deadline of each live entry on it
 	holes   int                    // slots in early with no entry
 	swept   []*Entry[T]            // scratch for sweep, kept to reuse its array
-	batch   []item[T]              // scratch for applyEarly's partial passes
+	batch   []item[T]              // scratch for applyEarly: the entries to insert, keys beside them
 	collect func(item[T]) bool     // sweep's Ascend callback, made once
 }
 

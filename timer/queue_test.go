@@ -430,11 +430,16 @@ func TestBatchIntoEmptyTreeFillsItsNodes(t *testing.T) {
 	for i := range es {
 		q.Schedule(&es[i], rng.idleTimeout())
 	}
+	// Listed, an entry costs a pointer, plus the array's growth margin.
+	if perListed := float64(liveHeap()-before) / n; perListed > 11 {
+		t.Fatalf("list costs %.1f bytes per entry, want at most 11", perListed)
+	}
 	q.Min() // one sorted batch into the empty tree
 	perEntry := float64(liveHeap()-before) / n
 	checkQueue(t, &q)
-	if cap(q.early) != 0 {
-		t.Fatalf("list array of %d slots kept after a burst into a tree of %d, want it dropped", cap(q.early), q.tree.Len())
+	if cap(q.early) != 0 || cap(q.batch) != 0 {
+		t.Fatalf("list array of %d slots and batch of %d kept after a burst into a tree of %d, want both dropped",
+			cap(q.early), cap(q.batch), q.tree.Len())
 	}
 	// Sorted items inserted one by one leave the nodes half full: about
 	// 33 bytes per entry; inserts at random places leave them about 28.
@@ -702,9 +707,9 @@ func TestLongListIsAppliedInParts(t *testing.T) {
 		t.Errorf("applied %d of %d entries not yet due, want %d", applied, n-1, max(wholeList/4, (n-1)/16))
 	}
 	var earliest int64 = math.MaxInt64
-	for _, it := range q.early {
-		if it.e != nil {
-			earliest = min(earliest, it.e.when)
+	for _, e := range q.early {
+		if e != nil {
+			earliest = min(earliest, e.when)
 		}
 	}
 	if q.earlyAt != earliest {

@@ -13,28 +13,29 @@ import (
 
 // list puts e, which is wanted ahead of its tree position, on the list
 // unless it is there already, and lowers the list's bound to e's deadline.
-// The list holds items so that applyEarly can sort it in place; their keys
-// are written then.
+// The list holds bare pointers, 8 bytes per entry: a queue filled faster
+// than its loop runs (a million timers added at start-up) keeps all its
+// entries there, and applyEarly copies the keys out when it sorts.
 func (q *Queue[T]) list(e *Entry[T]) {
 	if e.early == 0 {
 		if len(q.early) == 0 {
 			q.earlyAt = e.when
 		}
-		q.early = append(q.early, item[T]{e: e})
+		q.early = append(q.early, e)
 		e.early = uint32(len(q.early))
 	}
 	q.earlyAt = min(q.earlyAt, e.when)
-	// early != 0 => q.early[early-1].e == e
+	// early != 0 => q.early[early-1] == e
 }
 
 // unlist takes e off the list by clearing its slot, so that no other entry
 // is touched. Once holes make up half of the list, the list is compacted.
 func (q *Queue[T]) unlist(e *Entry[T]) {
 	i := int(e.early - 1)
-	if i >= len(q.early) || q.early[i].e != e {
+	if i >= len(q.early) || q.early[i] != e {
 		return // e is listed by another queue: misuse, but no panic
 	}
-	q.early[i] = item[T]{}
+	q.early[i] = nil
 	e.early = 0
 	q.holes++
 	if q.holes > len(q.early)/2 {
@@ -45,11 +46,11 @@ func (q *Queue[T]) unlist(e *Entry[T]) {
 // compact drops the list's holes, renumbering the entries that move.
 func (q *Queue[T]) compact() {
 	n := 0
-	for _, it := range q.early {
-		if it.e != nil {
-			q.early[n] = it
+	for _, e := range q.early {
+		if e != nil {
+			q.early[n] = e
 			n++
-			it.e.early = uint32(n)
+			e.early = uint32(n)
 		}
 	}
 	clear(q.early[n:])
@@ -97,23 +98,21 @@ func (q *Queue[T]) applyEarly(limit int64) {
 	}
 	listed := len(q.early) - q.holes
 	if listed <= wholeList || limit == math.MaxInt64 {
-		batch := q.early[:0] // overwrites the list as it reads it
-		for _, it := range q.early {
-			if e := it.e; e != nil {
+		for _, e := range q.early {
+			if e != nil {
 				e.early = 0
 				if q.settle(e) {
-					batch = append(batch, item[T]{e.key, e})
+					q.batch = append(q.batch, item[T]{e.key, e})
 				}
 			}
 		}
-		q.insertSorted(batch)
 		clear(q.early)
 		q.early = q.early[:0]
 		q.holes = 0
-		// A list array longer than a quarter of the tree was sized by a
-		// burst, such as the first adds of a large queue: dropping it
-		// saves 16 bytes per entry. Steady lists stay shorter, and keep
-		// theirs.
+		q.insertBatch()
+		// Arrays longer than a quarter of the tree were sized by a burst,
+		// such as the first adds of a large queue: dropping them saves 24
+		// bytes per entry. Steady lists stay shorter, and keep theirs.
 		if cap(q.early) > minKeptList && cap(q.early) > q.tree.Len()/4 {
 			q.early = nil
 		}
@@ -122,8 +121,7 @@ func (q *Queue[T]) applyEarly(limit int64) {
 	extra := max(wholeList/4, listed/16) // entries not yet due to apply now
 	kept := 0
 	q.earlyAt = math.MaxInt64
-	for _, it := range q.early {
-		e := it.e
+	for _, e := range q.early {
 		if e == nil {
 			continue
 		}
@@ -132,7 +130,7 @@ func (q *Queue[T]) applyEarly(limit int64) {
 			continue
 		}
 		if e.when > limit && extra == 0 { // keep: key > when > limit
-			q.early[kept] = it
+			q.early[kept] = e
 			kept++
 			e.early = uint32(kept)
 			q.earlyAt = min(q.earlyAt, e.when)
@@ -149,9 +147,7 @@ func (q *Queue[T]) applyEarly(limit int64) {
 	clear(q.early[kept:])
 	q.early = q.early[:kept]
 	q.holes = 0
-	q.insertSorted(q.batch)
-	clear(q.batch)
-	q.batch = q.batch[:0]
+	q.insertBatch()
 }
 
 // settle readies e, just taken off the list, for insertion at its wanted
@@ -172,12 +168,14 @@ func (q *Queue[T]) settle(e *Entry[T]) bool {
 	return true
 }
 
-// insertSorted sorts batch and inserts it in the tree. Sorted items
-// appended to a tree fill its nodes only half, as each full node splits in
-// the middle and the left half takes no more. Into an empty tree, every
-// other item goes in first, so that the second pass fills the half-empty
-// nodes instead of splitting them.
-func (q *Queue[T]) insertSorted(batch []item[T]) {
+// insertBatch sorts q.batch, inserts it in the tree and empties it,
+// keeping its array unless a burst made it longer than a quarter of the
+// tree. Sorted items appended to a tree fill its nodes only half, as each
+// full node splits in the middle and the left half takes no more. Into an
+// empty tree, every other item goes in first, so that the second pass
+// fills the half-empty nodes instead of splitting them.
+func (q *Queue[T]) insertBatch() {
+	batch := q.batch
 	slices.SortFunc(batch, compareItems[T])
 	step := 1
 	if q.tree.Len() == 0 {
@@ -187,6 +185,11 @@ func (q *Queue[T]) insertSorted(batch []item[T]) {
 		for i := start; i < len(batch); i += step {
 			q.tree.ReplaceOrInsert(batch[i])
 		}
+	}
+	clear(batch)
+	q.batch = batch[:0]
+	if cap(q.batch) > minKeptList && cap(q.batch) > q.tree.Len()/4 {
+		q.batch = nil
 	}
 }
 
