@@ -30,8 +30,8 @@ type Base struct {
 	maxFd    int
 
 	// Everything below is guarded by mu.
-	fds     []fdSlot // fds[fd]: the events watching fd
-	changes []int32  // descriptors whose interest changed since the last flush
+	fds     slotTable // the events watching each descriptor
+	changes []int32   // descriptors whose interest changed since the last flush
 	timers  timer.Queue[struct{}]
 	active  []activeQueue // by priority, 0 most urgent
 	signals *signalSet
@@ -144,8 +144,7 @@ func (b *Base) Close() error {
 
 // releaseLocked drops every event and closes the base's own descriptors.
 func (b *Base) releaseLocked() error {
-	for fd := range b.fds {
-		s := &b.fds[fd]
+	b.fds.each(func(_ int, s *fdSlot) {
 		for ev := s.head; ev != nil; {
 			next := ev.fdNext
 			ev.fdNext = nil
@@ -153,8 +152,8 @@ func (b *Base) releaseLocked() error {
 			ev = next
 		}
 		s.head = nil
-	}
-	b.fds, b.changes = nil, nil
+	})
+	b.fds, b.changes = slotTable{}, nil
 	for {
 		e, ok := b.timers.Min()
 		if !ok {

@@ -21,12 +21,12 @@ func (b *Base) Dump(w io.Writer) error {
 	ew.printf("Base %p: method %s, %d priorities, %d added, %d active\n", b, b.poller.Name(), len(b.active), b.nAdded, b.nActive)
 	ew.printf("Inserted events:\n")
 	seen := 0
-	for fd := range b.fds {
-		for ev := b.fds[fd].head; ev != nil; ev = ev.fdNext {
+	b.fds.each(func(_ int, s *fdSlot) {
+		for ev := s.head; ev != nil; ev = ev.fdNext {
 			b.dumpEvent(ew, ev, now)
 			seen++
 		}
-	}
+	})
 	for _, head := range b.signals.lists {
 		for ev := head; ev != nil; ev = ev.fdNext {
 			b.dumpEvent(ew, ev, now)

@@ -20,9 +20,10 @@ import (
 // new file by then, so readiness reports carrying the old gen are dropped,
 // and verify forces one system call to re-register under the new gen.
 //
-// A slot is 24 bytes, and the table holds one for every descriptor number
-// up to the highest in use, so the counts are 16-bit: fdInsert refuses the
-// 65,536th event of one kind on one descriptor.
+// A slot is 24 bytes, and the table (slotTable) holds one for every
+// descriptor number in each page of numbers in use, so the counts are
+// 16-bit: fdInsert refuses the 65,536th event of one kind on one
+// descriptor.
 type fdSlot struct {
 	head    *Event // events on this descriptor, linked by fdNext
 	nRead   uint16
@@ -78,20 +79,6 @@ func (s *fdSlot) count(ev *Event, d int) {
 	}
 }
 
-// slot returns the slot of fd, growing the table as needed.
-func (b *Base) slot(fd int) *fdSlot {
-	if fd >= len(b.fds) {
-		n := 2 * len(b.fds)
-		if n <= fd {
-			n = fd + 64
-		}
-		fds := make([]fdSlot, n)
-		copy(fds, b.fds)
-		b.fds = fds
-	}
-	return &b.fds[fd]
-}
-
 // fdInsert puts ev on its descriptor's list and updates the interest.
 func (b *Base) fdInsert(ev *Event) error {
 	fd := int(ev.fd)
@@ -101,7 +88,7 @@ func (b *Base) fdInsert(ev *Event) error {
 	if ev.events&Closed != 0 && b.features&FeatureEarlyClose == 0 {
 		return fmt.Errorf("%w: Closed with %s", ErrNotSupported, b.poller.Name())
 	}
-	s := b.slot(fd)
+	s := b.fds.slot(fd)
 	if s.head != nil && (s.nET > 0) != (ev.events&ET != 0) {
 		return fmt.Errorf("%w: fd %d", ErrMixedET, fd)
 	}
@@ -140,7 +127,7 @@ func (b *Base) fdInsert(ev *Event) error {
 // fdRemove takes ev off its descriptor's list. eager: see delLocked.
 func (b *Base) fdRemove(ev *Event, eager bool) {
 	fd := int(ev.fd)
-	s := &b.fds[fd]
+	s := b.fds.get(fd)
 	b.fdUnlink(ev, s)
 	s.want = s.interest()
 	if eager && s.want == 0 && s.have != 0 && (!b.polling || b.concurrentUpdate()) {
@@ -183,7 +170,7 @@ func (b *Base) noteChange(fd int, s *fdSlot) {
 // flushChanges brings the backend up to date before the loop waits.
 func (b *Base) flushChanges() {
 	for _, fd := range b.changes {
-		s := &b.fds[fd]
+		s := b.fds.get(int(fd))
 		s.changed = false
 		b.applyLater(int(fd), s)
 	}
@@ -234,11 +221,8 @@ func (b *Base) activateReady(n int) {
 			b.signals.dispatch(b)
 			continue
 		}
-		if fd >= len(b.fds) {
-			continue
-		}
-		s := &b.fds[fd]
-		if r.Gen != s.gen {
+		s := b.fds.get(fd)
+		if s == nil || r.Gen != s.gen {
 			continue // a report for an earlier owner of the number
 		}
 		var what Flag
