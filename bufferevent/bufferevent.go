@@ -45,7 +45,7 @@ type BufferEvent struct {
 	rev event.Event // Read|Persist on fd
 	// wev is Write|Persist on fd, made when first needed (writeEvent):
 	// a connection whose writes never find the socket full (most of them,
-	// and every idle one) never needs it, and saves its 112 bytes.
+	// and every idle one) never needs it, and saves its 96 bytes.
 	wev           *event.Event
 	input, output Buffer
 
@@ -58,7 +58,7 @@ type BufferEvent struct {
 	werr     error // sticky: after a write error Write refuses
 
 	// The small fields, packed: a BufferEvent is what every connection
-	// costs, and it stays in the 384-byte size class (TestBufferEventSize).
+	// costs, and it stays in the 352-byte size class (TestBufferEventSize).
 	fd          int32
 	rlow, rhigh int32      // read watermarks; rhigh 0: no limit
 	wlow        int32      // write low watermark
@@ -67,9 +67,9 @@ type BufferEvent struct {
 	pendWhat    What  // event callback conditions held back by DeferCallbacks
 	opts        uint8 // the Options given to New
 
-	// Method values made the first time they are handed to Submit, and
-	// kept, so that doing it again allocates nothing (see submitFlush).
-	flushFn, defrFn func()
+	// runQueued's method value, made the first time it is handed to
+	// Submit and kept, so that doing it again allocates nothing.
+	queuedFn func()
 }
 
 // BufferEvent state bits.
@@ -85,13 +85,15 @@ const (
 	bsSuspended          // reading stopped at the read high watermark
 	bsWriting            // wev is pending
 	bsReading            // rev is pending
-	bsFlushQueued        // a flush is submitted to the loop
+	bsFlushQueued        // a flush is due on the loop (see queueLocked)
 	bsInCallback         // the read callback runs: its output is written when it returns
 	bsTrimArmed          // rev's timeout is the idle trim, not a read timeout
-	bsDeferQueued        // runDeferred is submitted
+	bsDeferQueued        // runDeferred is due on the loop
 	bsPendRead           // DeferCallbacks: the read callback is due
 	bsPendWrite          // DeferCallbacks: the write callback is due
 	bsRefused            // Connect failed at once; err holds why
+	bsQueued             // runQueued is submitted and has not started
+	bsDeferFirst         // with both due, runDeferred was asked for first
 )
 
 // New returns a BufferEvent on fd, a connected socket, or on
@@ -469,8 +471,7 @@ func (bev *BufferEvent) Free() {
 	if bev.state&bsFreed != 0 {
 		return
 	}
-	queued := bev.state & bsDeferQueued
-	bev.state = bsFreed | queued
+	bev.state = bsFreed | bev.state&(bsDeferQueued|bsQueued|bsDeferFirst)
 	bev.rev.Free()
 	if bev.wev != nil {
 		bev.wev.Free()
@@ -481,7 +482,5 @@ func (bev *BufferEvent) Free() {
 	bev.fd = -1
 	bev.readcb, bev.writecb, bev.eventcb = nil, nil, nil
 	bev.pendWhat = 0
-	if queued == 0 && bev.submitDeferred() {
-		bev.state |= bsDeferQueued
-	}
+	bev.queueLocked(bsDeferQueued)
 }

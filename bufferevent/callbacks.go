@@ -15,7 +15,7 @@ package bufferevent
 func (bev *BufferEvent) reportLocked(what What) {
 	if Options(bev.opts)&DeferCallbacks != 0 {
 		bev.pendWhat |= what
-		bev.queueDeferredLocked()
+		bev.queueLocked(bsDeferQueued)
 		bev.mu.Unlock()
 		return
 	}
@@ -31,7 +31,7 @@ func (bev *BufferEvent) reportLocked(what What) {
 func (bev *BufferEvent) callWriteLocked() {
 	if Options(bev.opts)&DeferCallbacks != 0 {
 		bev.state |= bsPendWrite
-		bev.queueDeferredLocked()
+		bev.queueLocked(bsDeferQueued)
 		bev.mu.Unlock()
 		return
 	}
@@ -42,26 +42,15 @@ func (bev *BufferEvent) callWriteLocked() {
 	}
 }
 
-func (bev *BufferEvent) queueDeferredLocked() {
-	if bev.state&bsDeferQueued == 0 && bev.submitDeferred() {
-		bev.state |= bsDeferQueued
-	}
-}
-
-// submitDeferred hands runDeferred to the loop. Its method value is made
-// on first use: most connections never defer anything but their Free.
-func (bev *BufferEvent) submitDeferred() bool {
-	if bev.defrFn == nil {
-		bev.defrFn = bev.runDeferred
-	}
-	return bev.base.Submit(bev.defrFn) == nil
-}
-
 // runDeferred runs on the loop's goroutine. It runs the callbacks that
 // DeferCallbacks held back, in libevent's order (read, write, event), or,
 // after Free, gives the buffers' storage back.
 func (bev *BufferEvent) runDeferred() {
 	bev.mu.Lock()
+	if bev.state&bsDeferQueued == 0 {
+		bev.mu.Unlock()
+		return
+	}
 	bev.state &^= bsDeferQueued
 	due, what := bev.state&(bsPendRead|bsPendWrite), bev.pendWhat
 	bev.state &^= due

@@ -11,10 +11,10 @@ import (
 
 // A BufferEvent is what every connection costs a server (with the method
 // value its read event calls, 16 bytes more, and its write event once its
-// writes first find the socket full): keep it in the 384-byte size class.
+// writes first find the socket full): keep it in the 352-byte size class.
 func TestBufferEventSize(t *testing.T) {
-	if n := unsafe.Sizeof(BufferEvent{}); n > 384 {
-		t.Errorf("BufferEvent is %d bytes, want at most 384", n)
+	if n := unsafe.Sizeof(BufferEvent{}); n > 352 {
+		t.Errorf("BufferEvent is %d bytes, want at most 352", n)
 	}
 	if n := unsafe.Sizeof(Buffer{}); n > 64 {
 		t.Errorf("Buffer is %d bytes, want at most 64", n)

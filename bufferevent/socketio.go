@@ -31,24 +31,16 @@ func (bev *BufferEvent) scheduleFlushLocked() {
 		bev.state&(bsConnecting|bsWriting|bsFlushQueued|bsInCallback|bsFreed) != 0 {
 		return
 	}
-	if bev.submitFlush() {
-		bev.state |= bsFlushQueued
-	}
+	bev.queueLocked(bsFlushQueued)
 }
 
-// submitFlush hands flushSubmitted to the loop. Its method value is made
-// on first use, as a connection that only answers in its read callback
-// never needs it: 16 bytes less for each such connection.
-func (bev *BufferEvent) submitFlush() bool {
-	if bev.flushFn == nil {
-		bev.flushFn = bev.flushSubmitted
-	}
-	return bev.base.Submit(bev.flushFn) == nil
-}
-
-// flushSubmitted is the flush handed to the loop by scheduleFlushLocked.
+// flushSubmitted is the flush scheduleFlushLocked asks the loop for.
 func (bev *BufferEvent) flushSubmitted() {
 	bev.mu.Lock()
+	if bev.state&bsFlushQueued == 0 {
+		bev.mu.Unlock()
+		return
+	}
 	bev.state &^= bsFlushQueued
 	bev.flushAndReport()
 }
@@ -171,7 +163,7 @@ func (bev *BufferEvent) onRead(fd int, what event.Flag) {
 	if bev.input.Len() >= max(int(bev.rlow), 1) && bev.readcb != nil {
 		if Options(bev.opts)&DeferCallbacks != 0 {
 			bev.state |= bsPendRead
-			bev.queueDeferredLocked()
+			bev.queueLocked(bsDeferQueued)
 		} else {
 			bev.state |= bsInCallback
 			cb := bev.readcb
