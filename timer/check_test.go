@@ -28,7 +28,7 @@ func queueError[T any](q *Queue[T]) error {
 				err = fmt.Errorf("tree order: (%d,%d) before (%d,%d)", prev.key, prev.seq, e.key, e.seq)
 			case e.state&inTree == 0:
 				err = fmt.Errorf("entry (%d,%d) in the tree without inTree: state %b", e.key, e.seq, e.state)
-			case e.early != 0 && (int(e.early) > len(q.early) || q.early[e.early-1] != e):
+			case e.early != 0 && (int(e.early) > q.early.len() || q.early.at(int(e.early-1)) != e):
 				err = fmt.Errorf("entry (%d,%d) says it is at %d on the list, which does not hold it", e.key, e.seq, e.early)
 			case e.state&live != 0 && e.early == 0 && (e.when < e.key || e.when == e.key && e.wseq < e.seq):
 				err = fmt.Errorf("entry wanted at (%d,%d) ahead of its tree place (%d,%d) but not on the moved-earlier list",
@@ -52,7 +52,7 @@ func queueError[T any](q *Queue[T]) error {
 		}
 	}
 	holes := 0
-	for i, e := range q.early {
+	for i, e := range q.early.slots() {
 		switch {
 		case e == nil:
 			holes++
@@ -74,9 +74,9 @@ func queueError[T any](q *Queue[T]) error {
 	if nLive != q.live || nZombies != q.zombies {
 		return fmt.Errorf("counts: live %d zombies %d, want live %d zombies %d (from the tree and list)", q.live, q.zombies, nLive, nZombies)
 	}
-	for i, x := range q.early[len(q.early):cap(q.early)] {
+	for i, x := range q.early.allSlots()[q.early.len():] {
 		if x != nil {
-			return fmt.Errorf("list array past its end [%d] still holds an entry", len(q.early)+i)
+			return fmt.Errorf("list array past its end [%d] still holds an entry", q.early.len()+i)
 		}
 	}
 	for i, e := range q.swept[:cap(q.swept)] {
@@ -93,7 +93,7 @@ func queueError[T any](q *Queue[T]) error {
 func entriesError[T any](q *Queue[T], es []Entry[T]) error {
 	for i := range es {
 		e := &es[i]
-		if e.early != 0 && (int(e.early) > len(q.early) || q.early[e.early-1] != e) {
+		if e.early != 0 && (int(e.early) > q.early.len() || q.early.at(int(e.early-1)) != e) {
 			return fmt.Errorf("entry %d says it is at %d on the list, which does not hold it", i, e.early)
 		}
 		if e.state == live && e.early == 0 {
@@ -112,8 +112,20 @@ func holds[T any](q *Queue[T], e *Entry[T]) bool {
 			return !found
 		})
 	}
-	for _, x := range q.early[:cap(q.early)] {
+	for _, x := range q.early.allSlots() {
 		found = found || x == e
 	}
 	return found
+}
+
+// slots returns the list's slots in use, holes included, as a slice.
+func (l *entryList[T]) slots() []*Entry[T] { return l.allSlots()[:l.n] }
+
+// allSlots returns every slot of the list's chunks, used or not.
+func (l *entryList[T]) allSlots() []*Entry[T] {
+	all := make([]*Entry[T], 0, l.capacity())
+	for _, c := range l.chunks {
+		all = append(all, c[:]...)
+	}
+	return all
 }

@@ -46,7 +46,7 @@ type Queue[T any] struct {
 	seq     uint64                 // sequence number of the last Schedule call
 	live    int                    // scheduled entries
 	zombies int                    // removed entries still in the tree
-	early   []*Entry[T]            // entries wanted ahead of their tree position; nil slots were purged
+	early   entryList[T]           // entries wanted ahead of their tree position; nil slots were purged
 	earlyAt int64                  // while early is not empty: at or before the deadline of each live entry on it
 	holes   int                    // slots in early with no entry
 	swept   []*Entry[T]            // scratch for sweep, kept to reuse its array
@@ -135,7 +135,7 @@ func (q *Queue[T]) WakeTime() (int64, bool) {
 	}
 	e, ok := q.front(math.MinInt64)
 	switch {
-	case len(q.early) > 0 && (!ok || q.earlyAt < e.key):
+	case q.early.len() > 0 && (!ok || q.earlyAt < e.key):
 		return q.earlyAt, true
 	case ok:
 		return e.key, true

@@ -197,12 +197,12 @@ func TestWakeTimeCountsEarlierMovesWithoutApplyingThem(t *testing.T) {
 		checkQueue(t, &q)
 	}
 	wantOrder(t, drain(t, &q, 1), nil) // nothing due by 1: nothing moves
-	if len(q.early) != 3 || es[5].key != 15 {
-		t.Fatalf("after PopExpired(1): list length %d, entry 5 key %d; want 3, 15 (not applied)", len(q.early), es[5].key)
+	if q.early.len() != 3 || es[5].key != 15 {
+		t.Fatalf("after PopExpired(1): list length %d, entry 5 key %d; want 3, 15 (not applied)", q.early.len(), es[5].key)
 	}
 	wantOrder(t, drain(t, &q, 3), []int{6}) // entry 6 may be due: the list is applied
-	if len(q.early) != 0 || es[5].key != 4 {
-		t.Fatalf("after PopExpired(3): list length %d, entry 5 key %d; want 0, 4", len(q.early), es[5].key)
+	if q.early.len() != 0 || es[5].key != 4 {
+		t.Fatalf("after PopExpired(3): list length %d, entry 5 key %d; want 0, 4", q.early.len(), es[5].key)
 	}
 	if at, ok := q.WakeTime(); !ok || at != 4 {
 		t.Fatalf("WakeTime() = %d, %v; want 4, true", at, ok)
@@ -234,12 +234,12 @@ func TestRescheduleEarlierAppliesAtNextMin(t *testing.T) {
 	q.Schedule(&es[2], 5)
 	q.Schedule(&es[2], 4) // already on the moved-earlier list: listed once
 	checkQueue(t, &q)
-	if len(q.early) != 1 || es[2].key != 30 {
-		t.Fatalf("moved earlier: list length %d key %d; want 1, 30", len(q.early), es[2].key)
+	if q.early.len() != 1 || es[2].key != 30 {
+		t.Fatalf("moved earlier: list length %d key %d; want 1, 30", q.early.len(), es[2].key)
 	}
 	wantMin(t, &q, 2)
-	if len(q.early) != 0 {
-		t.Fatalf("moved-earlier list has %d entries after Min, want 0", len(q.early))
+	if q.early.len() != 0 {
+		t.Fatalf("moved-earlier list has %d entries after Min, want 0", q.early.len())
 	}
 	wantOrder(t, drain(t, &q, 100), []int{2, 0, 1})
 }
@@ -303,9 +303,9 @@ func TestRemoveLeavesListedEntryForTheListToSkip(t *testing.T) {
 	}
 	q.Remove(&es[1]) // writes to entry 1 alone: the list keeps its slot
 	checkQueue(t, &q)
-	if len(q.early) != 4 || es[1].early != 2 || es[3].early != 4 {
+	if q.early.len() != 4 || es[1].early != 2 || es[3].early != 4 {
 		t.Fatalf("list length %d, removed entry at %d, last entry at %d; want 4, 2, 4 (untouched)",
-			len(q.early), es[1].early, es[3].early)
+			q.early.len(), es[1].early, es[3].early)
 	}
 	if at, ok := q.WakeTime(); !ok || at != 47 {
 		t.Fatalf("WakeTime() = %d, %v; want 47, true", at, ok)
@@ -324,19 +324,19 @@ func TestNewEntriesWaitOnTheListUntilOneMayBeDue(t *testing.T) {
 		q.Schedule(&es[i], when) // O(1): listed, not inserted
 	}
 	checkQueue(t, &q)
-	if q.tree != nil || len(q.early) != 5 || q.Len() != 5 {
-		t.Fatalf("after 5 new entries: tree %v, list length %d, Len %d; want nil, 5, 5", q.tree, len(q.early), q.Len())
+	if q.tree != nil || q.early.len() != 5 || q.Len() != 5 {
+		t.Fatalf("after 5 new entries: tree %v, list length %d, Len %d; want nil, 5, 5", q.tree, q.early.len(), q.Len())
 	}
 	if at, ok := q.WakeTime(); !ok || at != 10 {
 		t.Fatalf("WakeTime() = %d, %v; want 10, true (the earliest listed deadline)", at, ok)
 	}
 	wantOrder(t, drain(t, &q, 9), nil) // none may be due: nothing inserted
-	if q.tree != nil || len(q.early) != 5 {
-		t.Fatalf("after PopExpired(9): tree %v, list length %d; want nil, 5", q.tree, len(q.early))
+	if q.tree != nil || q.early.len() != 5 {
+		t.Fatalf("after PopExpired(9): tree %v, list length %d; want nil, 5", q.tree, q.early.len())
 	}
 	wantOrder(t, drain(t, &q, 30), []int{4, 1, 3}) // the whole list goes in at once
-	if len(q.early) != 0 || q.tree.Len() != 2 {
-		t.Fatalf("after PopExpired(30): list length %d, tree has %d; want 0, 2", len(q.early), q.tree.Len())
+	if q.early.len() != 0 || q.tree.Len() != 2 {
+		t.Fatalf("after PopExpired(30): list length %d, tree has %d; want 0, 2", q.early.len(), q.tree.Len())
 	}
 	q.Schedule(&es[4], 45) // popped: new again, listed while the tree has entries
 	if at, ok := q.WakeTime(); !ok || at != 40 {
@@ -363,8 +363,8 @@ func TestRemovedNewEntriesNeverEnterTheTree(t *testing.T) {
 	}
 	q.Schedule(&es[2], 5) // revived: still listed once
 	checkQueue(t, &q)
-	if len(q.early) != 3 || es[2].early != 3 {
-		t.Fatalf("list length %d, revived entry at %d; want 3, 3", len(q.early), es[2].early)
+	if q.early.len() != 3 || es[2].early != 3 {
+		t.Fatalf("list length %d, revived entry at %d; want 3, 3", q.early.len(), es[2].early)
 	}
 	wantMin(t, &q, 2)
 	if q.tree.Len() != 1 || q.zombies != 0 || holds(&q, &es[0]) || holds(&q, &es[1]) {
@@ -402,17 +402,17 @@ func TestPurgeLeavesAHoleAndCompactsPastHalf(t *testing.T) {
 	}
 	q.Purge(&es[1]) // leaves a hole: no other entry moves
 	checkQueue(t, &q)
-	if len(q.early) != 6 || q.holes != 1 || es[5].early != 6 || holds(&q, &es[1]) {
+	if q.early.len() != 6 || q.holes != 1 || es[5].early != 6 || holds(&q, &es[1]) {
 		t.Fatalf("after one Purge: list length %d, holes %d, last entry at %d, held %v; want 6, 1, 6, false",
-			len(q.early), q.holes, es[5].early, holds(&q, &es[1]))
+			q.early.len(), q.holes, es[5].early, holds(&q, &es[1]))
 	}
 	q.Purge(&es[0])
 	q.Purge(&es[3])
 	q.Purge(&es[4]) // 4 holes of 6: compacted
 	checkQueue(t, &q)
-	if len(q.early) != 2 || q.holes != 0 || es[2].early != 1 || es[5].early != 2 {
+	if q.early.len() != 2 || q.holes != 0 || es[2].early != 1 || es[5].early != 2 {
 		t.Fatalf("after compaction: list length %d, holes %d, entries at %d %d; want 2, 0, 1, 2",
-			len(q.early), q.holes, es[2].early, es[5].early)
+			q.early.len(), q.holes, es[2].early, es[5].early)
 	}
 	q.Schedule(&es[1], 35) // purged: as new
 	wantOrder(t, drain(t, &q, 100), []int{2, 1, 5})
@@ -430,16 +430,17 @@ func TestBatchIntoEmptyTreeFillsItsNodes(t *testing.T) {
 	for i := range es {
 		q.Schedule(&es[i], rng.idleTimeout())
 	}
-	// Listed, an entry costs a pointer, plus the array's growth margin.
-	if perListed := float64(liveHeap()-before) / n; perListed > 11 {
-		t.Fatalf("list costs %.1f bytes per entry, want at most 11", perListed)
+	// Listed, an entry costs a pointer, and growing the list copies
+	// nothing: no margin, no garbage.
+	if perListed := float64(liveHeap()-before) / n; perListed > 8.5 {
+		t.Fatalf("list costs %.1f bytes per entry, want at most 8.5", perListed)
 	}
 	q.Min() // one sorted batch into the empty tree
 	perEntry := float64(liveHeap()-before) / n
 	checkQueue(t, &q)
-	if cap(q.early) != 0 || cap(q.batch) != 0 {
-		t.Fatalf("list array of %d slots and batch of %d kept after a burst into a tree of %d, want both dropped",
-			cap(q.early), cap(q.batch), q.tree.Len())
+	if q.early.capacity() > listChunk || cap(q.batch) != 0 {
+		t.Fatalf("list array of %d slots and batch of %d kept after a burst into a tree of %d, want at most one chunk and no batch",
+			q.early.capacity(), cap(q.batch), q.tree.Len())
 	}
 	// Sorted items inserted one by one leave the nodes half full: about
 	// 33 bytes per entry; inserts at random places leave them about 28.
@@ -470,8 +471,8 @@ func TestRemovedEntryRevivesInPlace(t *testing.T) {
 	q.Remove(&es[2])
 	q.Schedule(&es[2], 1) // revived earlier than its place: listed
 	checkQueue(t, q)
-	if len(q.early) != 1 {
-		t.Fatalf("moved-earlier list length %d, want 1", len(q.early))
+	if q.early.len() != 1 {
+		t.Fatalf("moved-earlier list length %d, want 1", q.early.len())
 	}
 	wantOrder(t, drain(t, q, 100), []int{2, 0, 1})
 }
@@ -702,12 +703,12 @@ func TestLongListIsAppliedInParts(t *testing.T) {
 		t.Fatalf("PopExpired(1) = %v, %v; want the entry due at 1", e, ok)
 	}
 	checkQueue(t, &q)
-	listed := len(q.early) - q.holes
+	listed := q.early.len() - q.holes
 	if applied := n - 1 - listed; applied != max(wholeList/4, (n-1)/16) {
 		t.Errorf("applied %d of %d entries not yet due, want %d", applied, n-1, max(wholeList/4, (n-1)/16))
 	}
 	var earliest int64 = math.MaxInt64
-	for _, e := range q.early {
+	for _, e := range q.early.slots() {
 		if e != nil {
 			earliest = min(earliest, e.when)
 		}

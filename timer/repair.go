@@ -18,27 +18,26 @@ import (
 // entries there, and applyEarly copies the keys out when it sorts.
 func (q *Queue[T]) list(e *Entry[T]) {
 	if e.early == 0 {
-		if len(q.early) == 0 {
+		if q.early.len() == 0 {
 			q.earlyAt = e.when
 		}
-		q.early = append(q.early, e)
-		e.early = uint32(len(q.early))
+		e.early = uint32(q.early.push(e) + 1)
 	}
 	q.earlyAt = min(q.earlyAt, e.when)
-	// early != 0 => q.early[early-1] == e
+	// early != 0 => q.early.at(early-1) == e
 }
 
 // unlist takes e off the list by clearing its slot, so that no other entry
 // is touched. Once holes make up half of the list, the list is compacted.
 func (q *Queue[T]) unlist(e *Entry[T]) {
 	i := int(e.early - 1)
-	if i >= len(q.early) || q.early[i] != e {
+	if i >= q.early.len() || q.early.at(i) != e {
 		return // e is listed by another queue: misuse, but no panic
 	}
-	q.early[i] = nil
+	q.early.set(i, nil)
 	e.early = 0
 	q.holes++
-	if q.holes > len(q.early)/2 {
+	if q.holes > q.early.len()/2 {
 		q.compact()
 	}
 }
@@ -46,15 +45,14 @@ func (q *Queue[T]) unlist(e *Entry[T]) {
 // compact drops the list's holes, renumbering the entries that move.
 func (q *Queue[T]) compact() {
 	n := 0
-	for _, e := range q.early {
-		if e != nil {
-			q.early[n] = e
+	for i := range q.early.len() {
+		if e := q.early.at(i); e != nil {
+			q.early.set(n, e)
 			n++
 			e.early = uint32(n)
 		}
 	}
-	clear(q.early[n:])
-	q.early = q.early[:n]
+	q.early.truncate(n)
 	q.holes = 0
 }
 
@@ -64,7 +62,7 @@ func (q *Queue[T]) compact() {
 // share of the rest: see applyEarly), and drops the zombies once they are
 // more than a quarter of the tree (or all of it, when nothing is live).
 func (q *Queue[T]) repair(limit int64) {
-	if len(q.early) > 0 && q.earlyAt <= limit {
+	if q.early.len() > 0 && q.earlyAt <= limit {
 		q.applyEarly(limit)
 	}
 	// early not empty => earlyAt > limit: no listed entry is due by limit
@@ -96,32 +94,33 @@ func (q *Queue[T]) applyEarly(limit int64) {
 	if q.tree == nil {
 		q.tree = btree.NewG(degree, less[T])
 	}
-	listed := len(q.early) - q.holes
+	listed := q.early.len() - q.holes
 	if listed <= wholeList || limit == math.MaxInt64 {
-		for _, e := range q.early {
-			if e != nil {
+		for i := range q.early.len() {
+			if e := q.early.at(i); e != nil {
 				e.early = 0
 				if q.settle(e) {
 					q.batch = append(q.batch, item[T]{e.key, e})
 				}
 			}
 		}
-		clear(q.early)
-		q.early = q.early[:0]
+		q.early.truncate(0)
 		q.holes = 0
 		q.insertBatch()
-		// Arrays longer than a quarter of the tree were sized by a burst,
-		// such as the first adds of a large queue: dropping them saves 24
-		// bytes per entry. Steady lists stay shorter, and keep theirs.
-		if cap(q.early) > minKeptList && cap(q.early) > q.tree.Len()/4 {
-			q.early = nil
+		// A list longer than a quarter of the tree was made by a burst,
+		// such as the first adds of a large queue: giving its chunks back
+		// saves 8 bytes per entry. Steady lists stay shorter, and keep
+		// theirs.
+		if q.early.capacity() > max(listChunk, q.tree.Len()/4) {
+			q.early.shrink(0)
 		}
 		return
 	}
 	extra := max(wholeList/4, listed/16) // entries not yet due to apply now
 	kept := 0
 	q.earlyAt = math.MaxInt64
-	for _, e := range q.early {
+	for i := range q.early.len() {
+		e := q.early.at(i)
 		if e == nil {
 			continue
 		}
@@ -130,7 +129,7 @@ func (q *Queue[T]) applyEarly(limit int64) {
 			continue
 		}
 		if e.when > limit && extra == 0 { // keep: key > when > limit
-			q.early[kept] = e
+			q.early.set(kept, e)
 			kept++
 			e.early = uint32(kept)
 			q.earlyAt = min(q.earlyAt, e.when)
@@ -144,8 +143,7 @@ func (q *Queue[T]) applyEarly(limit int64) {
 			q.batch = append(q.batch, item[T]{e.key, e})
 		}
 	}
-	clear(q.early[kept:])
-	q.early = q.early[:kept]
+	q.early.truncate(kept)
 	q.holes = 0
 	q.insertBatch()
 }
