@@ -3,8 +3,9 @@ package timer
 import "cmp"
 
 // Entry is one timer. The zero Entry is unscheduled. Hold it inside the
-// object being timed (levent's event keeps one in each Event); Value lets
-// the queue's user get back from the entry to that object.
+// object being timed; Value lets the queue's user get back from the entry
+// to that object. (levent's Event keeps an Entry[struct{}], whose Value
+// takes no space, and finds itself from the entry's address instead.)
 //
 // An Entry belongs to at most one Queue at a time: once scheduled in a
 // queue, it may be passed only to that queue until PopExpired returns it
