@@ -142,9 +142,12 @@ func TestAClientThatReadsLateGetsEveryAnswer(t *testing.T) {
 	// decides the window scaling), and 6 MB of answers to 4 MB of
 	// requests: more than the kernel's buffers hold, so the answers back
 	// up in the server, which must stop reading rather than buffer them
-	// all, and go on once the client reads.
+	// all, and go on once the client reads. The buffer is no smaller than
+	// 64 KiB: below loopback's 64 KiB segment size the receiver may hold
+	// back its window updates (silly window avoidance), and a sender
+	// left probing a zero window backs off for seconds at a time.
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 65536) })
 		return nil
 	}}
 	c, err := d.Dial("tcp", addr)
