@@ -11,7 +11,7 @@ import (
 // one for output. Unlike evbuffer's chain of chunks it is a single growable
 // ring, so adding and removing never allocate once the ring is big enough,
 // and the data is at most two slices, which ReadFd and WriteFd pass to one
-// readv or writev.
+// readv or writev (a plain read or write when there is only one).
 //
 // The zero value is an empty buffer ready to use; it allocates nothing until
 // data is first written. A Buffer is not safe for concurrent use: a

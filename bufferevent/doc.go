@@ -51,10 +51,11 @@
 // Enable turns it back on. Connect reports Connected or Error, also when
 // the connection is refused at once: Connect itself then returns nil.
 //
-// A message costs one readv and one writev: the read event reads once per
-// readiness (level-triggered, so data that did not fit comes in the next
-// iteration), and what the read callback writes is flushed in one writev
-// right after it returns. An echo that moves Input to Output with
+// A message costs one read and one write system call (readv and writev
+// when the ring has wrapped): the read event reads once per readiness
+// (level-triggered, so data that did not fit comes in the next iteration),
+// and what the read callback writes is flushed in one call right after it
+// returns. An echo that moves Input to Output with
 // AddBuffer copies nothing. In steady state nothing on this path
 // allocates. After two seconds without data on a connection without a
 // read timeout, the buffers give their storage back, so an idle connection
