@@ -191,7 +191,7 @@ func (q *Queue[T]) insertBatch() {
 	}
 }
 
-// minKeptList is the list capacity that applyEarly always keeps.
+// minKeptList is the batch capacity that insertBatch always keeps.
 const minKeptList = 1024
 
 // sweep deletes every zombie from the tree. The zombies are collected
