@@ -28,6 +28,7 @@ type Base struct {
 	waker    *poller.Waker
 	features Feature
 	maxFd    int
+	precise  bool // Config.PreciseTimer
 
 	// Everything below is guarded by mu.
 	fds     slotTable // the events watching each descriptor
@@ -98,6 +99,7 @@ func NewBaseWithConfig(cfg Config) (*Base, error) {
 		maxFd:    fdLimit(),
 		active:   make([]activeQueue, npri),
 		events:   make([]poller.Event, minEvents),
+		precise:  cfg.PreciseTimer,
 	}
 	return b, nil
 }

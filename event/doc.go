@@ -47,6 +47,12 @@
 // urgent priority that has active events. Dispatch returns when no event is
 // pending or active, or after LoopExit or LoopBreak.
 //
+// Deadlines are read from the monotonic clock in nanoseconds, so no timer
+// fires before its deadline, and the wait ends at the deadline to the
+// nanosecond where the kernel has epoll_pwait2. Linux may still end the
+// wait up to 50 µs late (the thread's timer slack); Config.PreciseTimer
+// (EVENT_BASE_FLAG_PRECISE_TIMER) removes that slack.
+//
 // # Goroutines
 //
 // Callbacks always run on the goroutine that called Dispatch or Loop, one

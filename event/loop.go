@@ -67,7 +67,11 @@ func (b *Base) loop(flags LoopFlag) error {
 			n, err = b.poller.Wait(b.events, 0)
 		} else {
 			b.polling, b.sleeping = true, true
+			precise := b.precise && timeout > 0
 			b.mu.Unlock()
+			if precise {
+				poller.FineSleep() // on the thread about to sleep
+			}
 			n, err = b.poller.Wait(b.events, timeout)
 			b.mu.Lock()
 			b.polling, b.sleeping = false, false

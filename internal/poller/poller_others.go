@@ -25,3 +25,9 @@ func (w *Waker) Drain() {}
 
 // Close does nothing.
 func (w *Waker) Close() error { return nil }
+
+// FineSleep does nothing: only Linux's timer slack is handled so far.
+func FineSleep() {}
+
+// TimerSlack returns ErrUnsupported.
+func TimerSlack() (int, error) { return 0, ErrUnsupported }
