@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 )
 
@@ -17,7 +18,7 @@ const (
 // errUsage marks argument errors, which exit with status 2 rather than 1.
 var errUsage = errors.New("bad arguments")
 
-const usageText = `usage: levbench [-impl=levent|go-runtime-timers] SUBCOMMAND ARGS...
+const usageText = `usage: levbench [-impl=levent|go-runtime-timers] [-cpuprofile=FILE] SUBCOMMAND ARGS...
   pipechain PIPES ACTIVE WRITES [ITERS=25] [FDS=duplex|pair]
   timer_churn N [R=10]
   timer_fire N [PRECISE=0|1]
@@ -25,7 +26,8 @@ const usageText = `usage: levbench [-impl=levent|go-runtime-timers] SUBCOMMAND A
   loop_once [M=1000000]
   memory [N=1000000]
 -impl defaults to $LEVBENCH_IMPL, then levent; go-runtime-timers runs
-timer_churn, timer_fire and memory on Go's own timers.
+timer_churn, timer_fire and memory on Go's own timers. -cpuprofile writes
+a CPU profile of the whole run (set-up included) to FILE.
 `
 
 // subcommand runs one benchmark with its positional arguments and returns
@@ -49,6 +51,7 @@ func run(argv []string) int {
 	fs := flag.NewFlagSet("levbench", flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprint(os.Stderr, usageText) }
 	impl := fs.String("impl", envOr("LEVBENCH_IMPL", implLevent), "implementation: levent or go-runtime-timers")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the run to `file`")
 	if err := fs.Parse(argv); err != nil {
 		return 2
 	}
@@ -73,7 +76,15 @@ func run(argv []string) int {
 		fmt.Fprintf(os.Stderr, "levbench: %v\n", err)
 		return 1
 	}
+	stop, err := startProfile(*profile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "levbench: %v\n", err)
+		return 1
+	}
 	line, err := sub(*impl, &argList{name: name, args: fs.Args()[1:]})
+	if perr := stop(); err == nil && perr != nil {
+		err = perr
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "levbench: %s: %v\n", name, err)
 		if errors.Is(err, errUsage) {
@@ -157,4 +168,24 @@ func onlyLevent(impl, name string) error {
 		return fmt.Errorf("%w: %s exists only for impl=levent", errUsage, name)
 	}
 	return nil
+}
+
+// startProfile starts a CPU profile written to path, unless path is "",
+// and returns the function that stops it and closes the file.
+func startProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }

@@ -25,10 +25,13 @@ func runTimerFire(impl string, a *argList) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// levent has one timer mode, which is the precise one, and Go's
-	// timers use a nanosecond clock too: PRECISE is accepted and the line
-	// says precise=1 either way.
-	if _, err := a.word("PRECISE", "0", "0", "1"); err != nil {
+	// PRECISE=1 builds levent's base with Config.PreciseTimer, as it
+	// means EVENT_BASE_FLAG_PRECISE_TIMER for libevent: the loop sleeps
+	// with no timer slack. levent's clock is the fine one in both modes,
+	// as is that of Go's timers (which have no mode), so the line says
+	// precise=1 either way.
+	precise, err := a.word("PRECISE", "0", "0", "1")
+	if err != nil {
 		return "", err
 	}
 	if err := a.done(); err != nil {
@@ -48,7 +51,7 @@ func runTimerFire(impl string, a *argList) (string, error) {
 	}
 	var f firer
 	if impl == implLevent {
-		if f, err = newLeventFirer(fire); err != nil {
+		if f, err = newLeventFirer(fire, precise == "1"); err != nil {
 			return "", err
 		}
 		defer f.(*leventFirer).base.Close()
@@ -97,8 +100,8 @@ type leventFirer struct {
 	n    int
 }
 
-func newLeventFirer(fire []int64) (*leventFirer, error) {
-	base, err := event.NewBase()
+func newLeventFirer(fire []int64, precise bool) (*leventFirer, error) {
+	base, err := event.NewBaseWithConfig(event.Config{PreciseTimer: precise})
 	if err != nil {
 		return nil, err
 	}
