@@ -231,3 +231,18 @@ func TestPipeCallbackCountsFailedReadsAndWrites(t *testing.T) {
 		t.Errorf("failures=%d count=%d fired=%d writes=%d, want 2 0 1 0", c.failures, c.count, c.fired, c.writes)
 	}
 }
+
+// -cpuprofile writes a profile of the run; a file that cannot be created
+// fails the run with status 1 before the benchmark starts.
+func TestCPUProfileIsWritten(t *testing.T) {
+	path := t.TempDir() + "/cpu.prof"
+	if got := run([]string{"-cpuprofile=" + path, "activate", "1000"}); got != 0 {
+		t.Fatalf("run with -cpuprofile = %d, want 0", got)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Errorf("profile %s: %v, want a non-empty file", path, err)
+	}
+	if got := run([]string{"-cpuprofile=" + t.TempDir() + "/no/such/dir/cpu.prof", "activate", "10"}); got != 1 {
+		t.Errorf("run with an unwritable -cpuprofile = %d, want 1", got)
+	}
+}
