@@ -5,8 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime/pprof"
 	"strconv"
+
+	"github.com/levent-go/levent/bench/internal/cpuprof"
 )
 
 // Implementation names, as printed in the impl= key.
@@ -76,15 +77,11 @@ func run(argv []string) int {
 		fmt.Fprintf(os.Stderr, "levbench: %v\n", err)
 		return 1
 	}
-	stop, err := startProfile(*profile)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "levbench: %v\n", err)
-		return 1
-	}
-	line, err := sub(*impl, &argList{name: name, args: fs.Args()[1:]})
-	if perr := stop(); err == nil && perr != nil {
-		err = perr
-	}
+	var line string
+	err := cpuprof.Run(*profile, func() (err error) {
+		line, err = sub(*impl, &argList{name: name, args: fs.Args()[1:]})
+		return err
+	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "levbench: %s: %v\n", name, err)
 		if errors.Is(err, errUsage) {
@@ -168,24 +165,4 @@ func onlyLevent(impl, name string) error {
 		return fmt.Errorf("%w: %s exists only for impl=levent", errUsage, name)
 	}
 	return nil
-}
-
-// startProfile starts a CPU profile written to path, unless path is "",
-// and returns the function that stops it and closes the file.
-func startProfile(path string) (stop func() error, err error) {
-	if path == "" {
-		return func() error { return nil }, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() error {
-		pprof.StopCPUProfile()
-		return f.Close()
-	}, nil
 }

@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"syscall"
 
+	"github.com/levent-go/levent/bench/internal/cpuprof"
 	"github.com/levent-go/levent/event"
 	"github.com/levent-go/levent/listener"
 )
@@ -38,31 +38,10 @@ func Main(name, defaultAddr string, run func(Options) error) {
 		fmt.Fprintf(os.Stderr, "%s: unexpected arguments %q\n", name, fs.Args())
 		os.Exit(2)
 	}
-	if err := profiled(o.CPUProfile, func() error { return run(o) }); err != nil {
+	if err := cpuprof.Run(o.CPUProfile, func() error { return run(o) }); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)
 	}
-}
-
-// profiled runs fn, under a CPU profile written to path unless path is "".
-func profiled(path string, fn func() error) error {
-	if path == "" {
-		return fn()
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return err
-	}
-	err = fn()
-	pprof.StopCPUProfile()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // Signals returns a channel that receives SIGINT and SIGTERM, for servers
