@@ -186,13 +186,13 @@ func (q *Queue[T]) insertBatch() {
 	}
 	clear(batch)
 	q.batch = batch[:0]
-	if cap(q.batch) > minKeptList && cap(q.batch) > q.tree.Len()/4 {
+	if cap(q.batch) > minKeptBatch && cap(q.batch) > q.tree.Len()/4 {
 		q.batch = nil
 	}
 }
 
-// minKeptList is the batch capacity that insertBatch always keeps.
-const minKeptList = 1024
+// minKeptBatch is the batch capacity that insertBatch always keeps.
+const minKeptBatch = 1024
 
 // sweep deletes every zombie from the tree. The zombies are collected
 // first and deleted afterwards, because the tree must not change during
