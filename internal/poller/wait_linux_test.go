@@ -337,7 +337,7 @@ func TestUpdateWhileWaitIsBlocked(t *testing.T) {
 		write(t, b, "x")
 		events := make([]Event, 8)
 		done := waitUntilReported(p, events)
-		time.Sleep(20 * time.Millisecond) // let it block; the result does not depend on it
+		awaitBlockedWait(t, done, rescue)
 		update(t, p, a, 12, 0, In)
 		expectOnly(t, done, events, Event{Fd: int32(a), Gen: 12, Ready: ReadyIn}, rescue, "registering a ready descriptor")
 		update(t, p, a, 12, In, 0)

@@ -48,7 +48,7 @@ func TestWakeEndsBlockedWait(t *testing.T) {
 		_, rescue := idle(t, p)
 		events := make([]Event, 8)
 		done := waitUntilReported(p, events)
-		time.Sleep(20 * time.Millisecond) // let it block; the result does not depend on it
+		awaitBlockedWait(t, done, rescue)
 		if err := w.Wake(); err != nil {
 			t.Fatalf("Wake: %v", err)
 		}
@@ -140,6 +140,24 @@ func TestConcurrentWakesAreNeverLost(t *testing.T) {
 			}
 			w.Drain()
 			seen = posted.Load()
+		}
+	})
+}
+
+// awaitBlockedWait, which the tests of blocked waits rely on, sees no Wait
+// before one starts, and sees one once it has.
+func TestBlockedInWaitSeesTheBackendsWait(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, p Poller) {
+		_, rescue := idle(t, p)
+		if blockedInWait(t) {
+			t.Fatal("a thread is in Wait's system call before any Wait started")
+		}
+		events := make([]Event, 8)
+		done := waitUntilReported(p, events)
+		awaitBlockedWait(t, done, rescue)
+		write(t, rescue, "!")
+		if r := <-done; r.n != 1 || r.err != nil {
+			t.Errorf("Wait after the rescue write = %d, %v, want 1, nil", r.n, r.err)
 		}
 	})
 }
