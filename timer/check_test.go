@@ -28,7 +28,7 @@ func queueError[T any](q *Queue[T]) error {
 				err = fmt.Errorf("tree order: (%d,%d) before (%d,%d)", prev.key, prev.seq, e.key, e.seq)
 			case e.state&inTree == 0:
 				err = fmt.Errorf("entry (%d,%d) in the tree without inTree: state %b", e.key, e.seq, e.state)
-			case e.early != 0 && (int(e.early) > q.early.len() || q.early.at(int(e.early-1)) != e):
+			case e.early != 0 && (int(e.early) > q.early.len() || q.early.at(int(e.early-1)).e != e):
 				err = fmt.Errorf("entry (%d,%d) says it is at %d on the list, which does not hold it", e.key, e.seq, e.early)
 			case e.state&live != 0 && e.early == 0 && (e.when < e.key || e.when == e.key && e.wseq < e.seq):
 				err = fmt.Errorf("entry wanted at (%d,%d) ahead of its tree place (%d,%d) but not on the moved-earlier list",
@@ -52,15 +52,16 @@ func queueError[T any](q *Queue[T]) error {
 		}
 	}
 	holes := 0
-	for i, e := range q.early.slots() {
+	for i, it := range q.early.items() {
+		e := it.e
 		switch {
 		case e == nil:
 			holes++
 			continue
 		case e.early != uint32(i+1):
 			return fmt.Errorf("list[%d]: entry says it is at %d, want %d", i, e.early, i+1)
-		case e.state&inTree != 0 && e.key <= q.earlyAt:
-			return fmt.Errorf("list[%d]: tree place %d, at or before the list's bound %d", i, e.key, q.earlyAt)
+		case e.state&live != 0 && (e.state&inTree == 0 || e.when < e.key) && it.key != e.when:
+			return fmt.Errorf("list[%d]: slot deadline %d, entry wanted at %d", i, it.key, e.when)
 		case e.state&live != 0 && (e.state&inTree == 0 || e.when < e.key) && e.when < q.earlyAt:
 			return fmt.Errorf("list[%d]: wanted at %d, before the list's bound %d", i, e.when, q.earlyAt)
 		}
@@ -93,7 +94,7 @@ func queueError[T any](q *Queue[T]) error {
 func entriesError[T any](q *Queue[T], es []Entry[T]) error {
 	for i := range es {
 		e := &es[i]
-		if e.early != 0 && (int(e.early) > q.early.len() || q.early.at(int(e.early-1)) != e) {
+		if e.early != 0 && (int(e.early) > q.early.len() || q.early.at(int(e.early-1)).e != e) {
 			return fmt.Errorf("entry %d says it is at %d on the list, which does not hold it", i, e.early)
 		}
 		if e.state == live && e.early == 0 {
@@ -118,14 +119,26 @@ func holds[T any](q *Queue[T], e *Entry[T]) bool {
 	return found
 }
 
-// slots returns the list's slots in use, holes included, as a slice.
+// items returns the list's slots in use, holes included, as a slice.
+func (l *entryList[T]) items() []item[T] {
+	var all []item[T]
+	for _, c := range l.chunks {
+		all = append(all, c[:]...)
+	}
+	return all[:l.n]
+}
+
+// slots returns the entries of the list's slots in use, nil for holes.
 func (l *entryList[T]) slots() []*Entry[T] { return l.allSlots()[:l.n] }
 
-// allSlots returns every slot of the list's chunks, used or not.
+// allSlots returns the entry of every slot of the list's chunks, used or
+// not.
 func (l *entryList[T]) allSlots() []*Entry[T] {
 	all := make([]*Entry[T], 0, l.capacity())
 	for _, c := range l.chunks {
-		all = append(all, c[:]...)
+		for _, it := range c {
+			all = append(all, it.e)
+		}
 	}
 	return all
 }

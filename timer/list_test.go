@@ -8,7 +8,7 @@ func TestEntryListKeepsIndexesAcrossChunks(t *testing.T) {
 	var l entryList[int]
 	es := newEntries(3*listChunk + 7)
 	for i := range es {
-		if got := l.push(&es[i]); got != i {
+		if got := l.push(item[int]{int64(i), &es[i]}); got != i {
 			t.Fatalf("push #%d returned slot %d", i, got)
 		}
 	}
@@ -16,13 +16,17 @@ func TestEntryListKeepsIndexesAcrossChunks(t *testing.T) {
 		t.Fatalf("len %d, capacity %d; want %d, %d", l.len(), l.capacity(), len(es), 4*listChunk)
 	}
 	for i := range es {
-		if l.at(i) != &es[i] {
-			t.Fatalf("slot %d holds %p, want %p", i, l.at(i), &es[i])
+		if it := l.at(i); it.e != &es[i] || it.key != int64(i) {
+			t.Fatalf("slot %d holds %p at %d, want %p at %d", i, it.e, it.key, &es[i], i)
 		}
 	}
-	l.set(listChunk, nil)
-	if l.at(listChunk) != nil || l.at(listChunk+1) != &es[listChunk+1] {
+	l.set(listChunk, item[int]{})
+	if l.at(listChunk).e != nil || l.at(listChunk+1).e != &es[listChunk+1] {
 		t.Fatal("set changed a slot other than its own")
+	}
+	l.setKey(listChunk+1, -5)
+	if it := l.at(listChunk + 1); it.e != &es[listChunk+1] || it.key != -5 || l.at(listChunk+2).key != listChunk+2 {
+		t.Fatal("setKey changed more than its own slot's deadline")
 	}
 }
 
@@ -32,7 +36,7 @@ func TestEntryListTruncateClearsWhatItDrops(t *testing.T) {
 	var l entryList[int]
 	es := newEntries(2*listChunk + 3)
 	for i := range es {
-		l.push(&es[i])
+		l.push(item[int]{int64(i), &es[i]})
 	}
 	const keep = listChunk - 5
 	l.truncate(keep)
@@ -44,7 +48,7 @@ func TestEntryListTruncateClearsWhatItDrops(t *testing.T) {
 			t.Fatalf("slot %d lost its entry in truncate(%d)", i, keep)
 		}
 	}
-	if got := l.push(&es[0]); got != keep {
+	if got := l.push(item[int]{0, &es[0]}); got != keep {
 		t.Errorf("push after truncate(%d) took slot %d", keep, got)
 	}
 }
@@ -55,7 +59,7 @@ func TestEntryListShrinkKeepsAtLeastOneChunk(t *testing.T) {
 	var l entryList[int]
 	es := newEntries(5 * listChunk)
 	for i := range es {
-		l.push(&es[i])
+		l.push(item[int]{int64(i), &es[i]})
 	}
 	l.truncate(0)
 	l.shrink(2*listChunk + 1)

@@ -121,9 +121,7 @@ func TestQueueAgreesWithSortedSliceModel(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.wholeList != 0 {
-				saved := wholeList
-				wholeList = tc.wholeList
-				defer func() { wholeList = saved }()
+				shortWholeList(t, tc.wholeList)
 			}
 			runModel(t, rand.New(rand.NewSource(tc.seed)), tc.entries, tc.operations, tc.probe)
 		})

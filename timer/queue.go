@@ -21,9 +21,10 @@ const degree = 32
 // zero Queue is ready to use. The tree costs about 28 bytes per entry when
 // its entries went in at random places, and about 20 when they went into
 // an empty tree in one batch; the list of entries not yet in their place
-// costs 8 bytes per entry listed since it was last applied (16 more, for
-// a moment, while it is applied), in chunks that are kept for reuse unless
-// they outgrew a quarter of the tree.
+// costs 16 bytes per entry listed since it was last applied (a pointer and
+// the deadline, so that applying part of the list reads the list and not
+// the entries), in chunks that are kept for reuse unless they outgrew a
+// quarter of the tree.
 //
 // A Queue is not safe for concurrent use: reads and writes need external
 // synchronisation. (Even Min and WakeTime write: they apply deferred work.)
