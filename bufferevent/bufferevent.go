@@ -22,8 +22,11 @@ var (
 )
 
 // idleTrim is how long a connection must be quiet before its empty
-// buffers give their storage back, when the user set no read timeout.
-// A variable so that tests need not wait that long.
+// buffers give their storage back, when the user set no read timeout. The
+// trim is armed only while a buffer holds storage: a connection that has
+// not sent anything yet, such as most of a server's idle ones, has none to
+// give back, and costs the timer queue nothing. A variable so that tests
+// need not wait that long.
 var idleTrim = 2 * time.Second
 
 // BufferEvent is a buffered connection: libevent's bufferevent on a socket.
@@ -278,14 +281,19 @@ func (bev *BufferEvent) Disable(what event.Flag) error {
 
 // startReadingLocked makes the read event pending, or re-arms its timeout,
 // if reading is enabled and nothing holds it back. Without a read timeout
-// the event carries the idle-trim timeout instead.
+// the event carries the idle-trim timeout instead, if a buffer holds
+// storage to trim, and no timeout otherwise.
 func (bev *BufferEvent) startReadingLocked() error {
 	if bev.fd < 0 || bev.enabled&event.Read == 0 || bev.state&(bsConnecting|bsSuspended|bsFreed) != 0 {
 		return nil
 	}
-	t, trim := bev.rtimeout, false
-	if t == 0 {
-		t, trim = idleTrim, true
+	t := bev.rtimeout
+	trim := t == 0 && bev.input.Cap()+bev.output.Cap() > 0
+	if trim {
+		t = idleTrim
+	}
+	if t == 0 && bev.state&bsReading != 0 {
+		bev.rev.RemoveTimer() // Add(0) would keep a read timeout just cleared
 	}
 	if err := bev.rev.Add(t); err != nil {
 		return err

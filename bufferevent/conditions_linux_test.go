@@ -330,3 +330,39 @@ func TestDeferCallbacksDeliversReadThenEOF(t *testing.T) {
 		}
 	})
 }
+
+// A connection whose buffers hold no storage arms no idle trim, so an idle
+// connection that never sent anything costs the timer queue nothing; the
+// first data it reads arms the trim.
+func TestIdleTrimWaitsForStorage(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	bev, peer := pair(t, b, 0)
+	bev.Enable(event.Read)
+	if what, _ := bev.rev.Pending(event.Read | event.Timeout); what != event.Read {
+		t.Fatalf("read event pending for %v with empty buffers, want Read without Timeout", what)
+	}
+	unix.Write(peer, []byte("x"))
+	waitLoop(t, b, "the trim to be armed by the first data", func() bool { return bev.state&bsTrimArmed != 0 })
+	if what, _ := bev.rev.Pending(event.Read | event.Timeout); what != event.Read|event.Timeout {
+		t.Errorf("read event pending for %v once Input holds data, want Read|Timeout", what)
+	}
+}
+
+// A read timeout cleared on a connection with no storage leaves no timeout
+// behind: Add(0) alone would keep the old one, which would then fire as a
+// read timeout.
+func TestClearedReadTimeoutWithoutStorageLeavesNoTimer(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	bev, _ := pair(t, b, 0)
+	bev.SetTimeouts(time.Hour, 0)
+	bev.Enable(event.Read)
+	if what, _ := bev.rev.Pending(event.Timeout); what != event.Timeout {
+		t.Fatalf("read timeout not pending after SetTimeouts(time.Hour, 0): %v", what)
+	}
+	bev.SetTimeouts(0, 0)
+	if what, _ := bev.rev.Pending(event.Read | event.Timeout); what != event.Read {
+		t.Errorf("read event pending for %v after the read timeout was cleared, want Read alone", what)
+	}
+}
