@@ -52,6 +52,8 @@ type Base struct {
 	running   bool  // a goroutine is inside Loop
 	polling   bool  // the loop is inside Wait, without the lock
 	sleeping  bool  // ... and may block there: new work needs a wake-up
+	sleepAt   int64 // while sleeping: the deadline it wakes at, math.MaxInt64 for none
+	exactWake bool  // the next sleep's length comes from the queue's exact minimum
 	closed    bool
 	gotExit   bool
 	gotBreak  bool

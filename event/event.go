@@ -223,11 +223,12 @@ func (b *Base) addLocked(ev *Event, timeout int64) error {
 	return nil
 }
 
-// scheduleLocked sets ev's deadline and wakes a sleeping loop, which may
-// be waiting for a later deadline.
+// scheduleLocked sets ev's deadline, waking a sleeping loop whose sleep
+// that makes too long or too short.
 func (b *Base) scheduleLocked(ev *Event, deadline int64) {
+	from := ev.deadline()
 	b.timers.Schedule(&ev.tm, deadline)
-	b.wakeLocked()
+	b.timerChangedLocked(from, deadline)
 }
 
 // Del makes ev non-pending and takes it off the active queue, so its
@@ -250,6 +251,7 @@ func (ev *Event) Del() error {
 // next flush, so that the caller may close it at once.
 func (b *Base) delLocked(ev *Event, eager bool) {
 	wasPending := ev.pending()
+	from := ev.deadline()
 	if ev.state&stInserted != 0 {
 		if ev.events&Signal != 0 {
 			b.signalRemove(ev)
@@ -269,6 +271,8 @@ func (b *Base) delLocked(ev *Event, eager bool) {
 	if wasPending {
 		b.nAdded--
 	}
+	b.timerChangedLocked(from, 0)
+	b.wakeIfEmptyLocked()
 }
 
 // RemoveTimer removes ev's timeout but leaves its descriptor or signal
@@ -278,10 +282,13 @@ func (ev *Event) RemoveTimer() error {
 	if err != nil {
 		return err
 	}
+	from := ev.deadline()
 	if b.timers.Remove(&ev.tm) && !ev.pending() {
 		b.nAdded--
 	}
 	ev.timeout = 0
+	b.timerChangedLocked(from, 0)
+	b.wakeIfEmptyLocked()
 	b.mu.Unlock()
 	return nil
 }

@@ -2,8 +2,10 @@ package event
 
 import (
 	"fmt"
-	"github.com/levent-go/levent/internal/poller"
+	"math"
 	"time"
+
+	"github.com/levent-go/levent/internal/poller"
 )
 
 // Dispatch runs the loop until no event is pending or active, or until
@@ -52,9 +54,9 @@ func (b *Base) loop(flags LoopFlag) error {
 			b.flushChanges() // so the kernel stops watching what nothing waits for
 			return nil
 		}
-		timeout := time.Duration(0)
+		timeout, wakeAt := time.Duration(0), int64(0)
 		if !busy && flags&LoopNonblock == 0 {
-			timeout = b.nextTimeout()
+			timeout, wakeAt = b.nextTimeout()
 		}
 		b.flushChanges()
 		b.now, b.cacheTime = 0, false
@@ -66,7 +68,7 @@ func (b *Base) loop(flags LoopFlag) error {
 			// saves releasing and taking it again on every busy pass.
 			n, err = b.poller.Wait(b.events, 0)
 		} else {
-			b.polling, b.sleeping = true, true
+			b.polling, b.sleeping, b.sleepAt = true, true, wakeAt
 			precise := b.precise && timeout > 0
 			b.mu.Unlock()
 			if precise {
@@ -104,24 +106,40 @@ func (b *Base) loop(flags LoopFlag) error {
 	return nil
 }
 
-// nextTimeout is how long the loop may sleep: until the earliest deadline
-// (a timer or a LoopExit), or forever (-1) when there is none.
-func (b *Base) nextTimeout() time.Duration {
+// nextTimeout is how long the loop may sleep, and the deadline it wakes
+// at: the earliest deadline (a timer or a LoopExit), or forever (-1 and
+// math.MaxInt64) when there is none.
+func (b *Base) nextTimeout() (time.Duration, int64) {
 	next := b.exitAt
-	// WakeTime may be early (a deadline pushed later still counts at its
-	// old value); waking early only costs a pass that finds nothing due,
-	// and it keeps rescheduling an idle timeout O(1).
-	if w, ok := b.timers.WakeTime(); ok && (next == 0 || w < next) {
+	if w, ok := b.wakeTime(); ok && (next == 0 || w < next) {
 		next = w
 	}
 	if next == 0 {
-		return -1
+		return -1, math.MaxInt64
 	}
 	d := next - monoNow()
 	if d <= 0 {
-		return 0
+		return 0, next
 	}
-	return time.Duration(d)
+	return time.Duration(d), next
+}
+
+// wakeTime is the timer deadline to sleep until. The queue's WakeTime may
+// be early (a deadline pushed later still counts at its old value); waking
+// early only costs a pass that finds nothing due, and it keeps
+// rescheduling an idle timeout O(1). After another goroutine removed or
+// delayed the timer that set a sleep, that sleep was cut short to be
+// measured again, and the old deadline must not stand in: the queue's
+// exact minimum is used once.
+func (b *Base) wakeTime() (int64, bool) {
+	if b.exactWake {
+		b.exactWake = false
+		if e, ok := b.timers.Min(); ok {
+			return e.When(), true
+		}
+		return 0, false
+	}
+	return b.timers.WakeTime()
 }
 
 // resizeEvents grows the readiness buffer when a wait filled it and

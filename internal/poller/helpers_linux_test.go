@@ -2,13 +2,12 @@ package poller
 
 import (
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/levent-go/levent/internal/kernelwait"
 )
 
 // long bounds every wait that is expected to end early because something
@@ -206,12 +205,6 @@ func mustNotReport(t *testing.T, p Poller, fd int, why string) {
 	}
 }
 
-// waitSyscalls are the system calls a backend's Wait blocks in: epoll_wait
-// and epoll_pwait2 for epoll, ppoll for poll. Go's runtime sleeps in
-// epoll_pwait, which is not listed, so its netpoller is never mistaken for
-// a backend's Wait.
-var waitSyscalls = map[int]bool{unix.SYS_EPOLL_WAIT: true, unix.SYS_EPOLL_PWAIT2: true, unix.SYS_PPOLL: true}
-
 // awaitBlockedWait returns once a thread of the test process is blocked in
 // a backend's wait system call, as /proc/self/task/*/syscall shows: the
 // goroutine started by waitUntilReported has reached the kernel. If none
@@ -231,24 +224,13 @@ func awaitBlockedWait(t *testing.T, done <-chan waitResult, rescue int) {
 	t.Fatalf("no thread blocked in Wait's system call within %v", long)
 }
 
-// blockedInWait reports whether some thread is in one of waitSyscalls. A
-// thread's syscall file holds the number of the call it is blocked in,
-// or "running".
+// blockedInWait reports whether some thread is in a backend's wait
+// system call.
 func blockedInWait(t *testing.T) bool {
 	t.Helper()
-	files, err := filepath.Glob("/proc/self/task/*/syscall")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("listing /proc/self/task/*/syscall: %v (%d files)", err, len(files))
+	ok, err := kernelwait.Blocked()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue // the thread exited
-		}
-		nr, _, _ := strings.Cut(string(b), " ")
-		if n, err := strconv.Atoi(strings.TrimSpace(nr)); err == nil && waitSyscalls[n] {
-			return true
-		}
-	}
-	return false
+	return ok
 }

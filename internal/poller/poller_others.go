@@ -23,6 +23,9 @@ func (w *Waker) Wake() error { return ErrUnsupported }
 // Drain does nothing.
 func (w *Waker) Drain() {}
 
+// Pending reports false: nothing is ever written.
+func (w *Waker) Pending() bool { return false }
+
 // Close does nothing.
 func (w *Waker) Close() error { return nil }
 

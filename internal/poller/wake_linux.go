@@ -49,6 +49,9 @@ func (w *Waker) Wake() error {
 	}
 }
 
+// Pending reports whether a wake-up was written and not drained yet.
+func (w *Waker) Pending() bool { return w.pending.Load() }
+
 // Drain consumes pending wake-ups. It reads before it clears the flag: a
 // Wake that lands between the two finds the flag set and writes nothing,
 // which is safe because the caller inspects its state after Drain returns

@@ -1,0 +1,60 @@
+package kernelwait
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// waitCalls are the system calls levent's backends block in: epoll_wait
+// and epoll_pwait2 for epoll, ppoll for poll, io_uring_enter for io_uring.
+// Go's runtime sleeps in epoll_pwait, which is not listed, so its
+// netpoller is never mistaken for a backend.
+var waitCalls = map[int]bool{
+	unix.SYS_EPOLL_WAIT:     true,
+	unix.SYS_EPOLL_PWAIT2:   true,
+	unix.SYS_PPOLL:          true,
+	unix.SYS_IO_URING_ENTER: true,
+}
+
+// Blocked reports whether some thread of the process is in one of the
+// backends' wait system calls now. A thread's /proc syscall file starts
+// with the number of the call it is blocked in, or says "running".
+func Blocked() (bool, error) {
+	files, err := filepath.Glob("/proc/self/task/*/syscall")
+	if err != nil || len(files) == 0 {
+		return false, fmt.Errorf("kernelwait: listing /proc/self/task/*/syscall: %v (%d files)", err, len(files))
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // the thread exited
+		}
+		nr, _, _ := strings.Cut(string(b), " ")
+		if n, err := strconv.Atoi(strings.TrimSpace(nr)); err == nil && waitCalls[n] {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Await returns nil once some thread is blocked in a backend's wait, and
+// an error if none is within timeout.
+func Await(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := Blocked()
+		if err != nil || ok {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kernelwait: no thread blocked in a backend's wait within %v", timeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
