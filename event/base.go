@@ -15,11 +15,13 @@ import (
 // timers and signals for the events added to it and runs their callbacks,
 // one at a time, on the goroutine that calls Loop or Dispatch.
 //
-// Add, Del, Active, Free, Submit, LoopExit and LoopBreak are safe from any
-// goroutine: they take effect under the base's lock and wake a loop that is
-// blocked in the kernel. They never wait for a running callback. Every other
-// method is meant for the loop's goroutine, or for set-up before the loop
-// runs.
+// Add, Del, Active, Free, RemoveTimer, Submit, LoopExit and LoopBreak are
+// safe from any goroutine: they take effect under the base's lock and wake
+// a loop that is blocked in the kernel whenever they change what it would
+// do next. Deleting the last pending event from another goroutine ends
+// Dispatch, as libevent's event_del does on a base with threads enabled.
+// They never wait for a running callback. Every other method is meant for
+// the loop's goroutine, or for set-up before the loop runs.
 type Base struct {
 	mu sync.Mutex
 

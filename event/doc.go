@@ -57,9 +57,13 @@
 //
 // Callbacks always run on the goroutine that called Dispatch or Loop, one
 // at a time, without the base's lock held, so a callback may call anything.
-// Add, Del, Active, Free, Submit, LoopExit and LoopBreak are safe from any
-// goroutine and wake a loop blocked in the kernel promptly (an eventfd, as
-// libevent's notify). They never wait for a running callback: like
+// Add, Del, Active, Free, RemoveTimer, Submit, LoopExit and LoopBreak are
+// safe from any goroutine and wake a loop blocked in the kernel promptly (an
+// eventfd, as libevent's notify) whenever they change what the loop would
+// do next: new work, an earlier or later next deadline, or nothing left to
+// wait for, which ends Dispatch. A change that leaves the sleep's outcome
+// as it was writes no wake-up, and a loop that is awake is never woken.
+// They never wait for a running callback: like
 // time.Timer.Stop, Del promises only that no run of the callback begins
 // after it returns. The other methods are for the loop's goroutine or for
 // set-up before the loop runs.

@@ -276,7 +276,7 @@ func (b *Base) delLocked(ev *Event, eager bool) {
 }
 
 // RemoveTimer removes ev's timeout but leaves its descriptor or signal
-// pending (event_remove_timer).
+// pending (event_remove_timer). Safe from any goroutine.
 func (ev *Event) RemoveTimer() error {
 	b, err := ev.lock()
 	if err != nil {
