@@ -15,8 +15,8 @@ import (
 const bufLen = 1024
 
 // server holds what the original kept in globals: the base (passed to the
-// listener callback as arg) and, new here, the read callback that does or
-// does not print each message.
+// listener callback as arg) and, new here, its output and the callbacks
+// every connection gets.
 //
 // The original's ConnectStat gave every connection its own BUFLEN read
 // buffer; here the one buffer is the server's: callbacks run one at a
@@ -27,11 +27,13 @@ const bufLen = 1024
 // a kilobyte.
 type server struct {
 	base *event.Base
-	// readCB is the read callback every connection gets: echoLogged, or
-	// with -quiet echoQuiet. Made once, so that handing it out allocates
-	// nothing.
-	readCB func(*bufferevent.BufferEvent)
-	buf    [bufLen]byte // echoLogged's
+	out  *lines
+	// The callbacks, made once so that handing them out allocates
+	// nothing: readFn is echoLogged, or with -quiet echoQuiet; eventFn is
+	// s.eventCB.
+	readFn  func(*bufferevent.BufferEvent)
+	eventFn func(*bufferevent.BufferEvent, bufferevent.What)
+	buf     [bufLen]byte // echoLogged's
 }
 
 func runServer(addr string, quiet bool) error {
@@ -40,10 +42,15 @@ func runServer(addr string, quiet bool) error {
 		return err
 	}
 	defer base.Close() // event_base_free(base), after the listener
-	s := &server{base: base}
-	s.readCB = s.echoLogged
+	out, err := newLines(base)
+	if err != nil {
+		return err
+	}
+	defer out.close() // after the loop: what its last iteration printed
+	s := &server{base: base, out: out}
+	s.readFn, s.eventFn = s.echoLogged, s.eventCB
 	if quiet {
-		s.readCB = echoQuiet
+		s.readFn = echoQuiet
 	}
 
 	// listener = evconnlistener_new_bind(base, listener_cb, base,
@@ -67,7 +74,7 @@ func runServer(addr string, quiet bool) error {
 func (s *server) listenerCB(l *listener.Listener, fd int, addr net.Addr) {
 	// printf("accept a client %d\n", fd): the peer's address says more
 	// than a descriptor number.
-	fmt.Printf("accept a client %s\n", addr)
+	s.out.printf("accept a client %s\n", addr)
 	// bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)
 	bev, err := bufferevent.New(s.base, fd, bufferevent.CloseOnFree)
 	if err != nil {
@@ -79,7 +86,7 @@ func (s *server) listenerCB(l *listener.Listener, fd int, addr net.Addr) {
 	// do_echo_response did nothing, and a BufferEvent without a write
 	// callback skips the call after every write; eventCB sets one when
 	// it is needed.
-	bev.SetCallbacks(s.readCB, nil, eventCB)
+	bev.SetCallbacks(s.readFn, nil, s.eventFn)
 	// bufferevent_enable(bev, EV_READ | EV_PERSIST): EV_PERSIST means
 	// nothing to a bufferevent, which keeps reading until disabled.
 	bev.Enable(event.Read)
@@ -102,7 +109,7 @@ func (s *server) echoLogged(bev *bufferevent.BufferEvent) {
 			return
 		}
 		msg := s.buf[:n]
-		fmt.Printf("recv from client <<< %s\n", chomp(msg))
+		s.out.printf("recv from client <<< %s\n", chomp(msg))
 		bev.Write(msg) // bufferevent_write(bev, msg, strlen(msg))
 	}
 }
@@ -122,20 +129,20 @@ func freeWhenSent(bev *bufferevent.BufferEvent) {
 }
 
 // eventCB is event_cb: the end of the connection or an error.
-func eventCB(bev *bufferevent.BufferEvent, what bufferevent.What) {
+func (s *server) eventCB(bev *bufferevent.BufferEvent, what bufferevent.What) {
 	if what&bufferevent.EOF != 0 {
-		fmt.Println("connection closed") // printf("connect cloase\n")
+		s.out.printf("connection closed\n") // printf("connect cloase\n")
 		// The original freed the bufferevent at once, dropping whatever
 		// echo was still waiting in its output buffer: a client that sends
 		// and then closes its sending side lost the end of its answer.
 		// The end of the stream stopped reading, so there is nothing more
 		// to echo: freeWhenSent frees the connection once Output drains.
 		if bev.Output().Len() > 0 {
-			bev.SetCallbacks(nil, freeWhenSent, eventCB)
+			bev.SetCallbacks(nil, freeWhenSent, s.eventFn)
 			return
 		}
 	} else if what&bufferevent.Error != 0 {
-		fmt.Printf("some other error: %v\n", bev.Err()) // printf("some other error\n")
+		s.out.printf("some other error: %v\n", bev.Err()) // printf("some other error\n")
 	}
 	bev.Free() // bufferevent_free(bev): closes the socket; there is no stat to free
 }
