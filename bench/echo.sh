@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# echo.sh builds levent's echo servers, the same server on libevent, gnet,
-# nbio, Go's net and bare epoll, and the load generator echoload, then runs
-# every scenario against every server on one machine in one run and writes
-# BENCHMARKS.md (tables of medians and ratios) and bench/echo.png (a chart).
+# echo.sh builds levent's echo servers (bench/servers and examples/echo),
+# the same server on libevent, gnet, nbio, Go's net and bare epoll, and the
+# load generator echoload, then runs every scenario against every server on
+# one machine in one run and writes BENCHMARKS.md (tables of medians and
+# ratios) and bench/echo.png (a chart).
 #
-#   bench/echo.sh                 full run: 3 repetitions (about 16 minutes)
-#   QUICK=1 bench/echo.sh         smoke run: 1 repetition, 3 s windows (about 4 minutes)
+#   bench/echo.sh                 full run: 3 repetitions (about 18 minutes)
+#   QUICK=1 bench/echo.sh         smoke run: 1 repetition, 3 s windows (about 5 minutes)
 #   REPS=5 bench/echo.sh          more repetitions
 #   ONLY="levent-bev epoll" SCENARIOS="S1 S4" bench/echo.sh   a subset
 #   OUT=dir bench/echo.sh         keep raw lines and logs in dir
@@ -13,7 +14,7 @@
 #
 # Every server runs pinned to CPU 0 and the load to CPU 1 (taskset); Go
 # programs run with GOMAXPROCS=1, so every server does its I/O on one
-# thread. For each scenario the servers take turns (s1 s2 ... s7, s1 s2
+# thread. For each scenario the servers take turns (s1 s2 ... s8, s1 s2
 # ...), so a noisy neighbour slows them all rather than one. Each run
 # starts a fresh server process, so its peak RSS is that scenario's.
 #
@@ -52,9 +53,13 @@ else
 	report=${REPORT:-$root/BENCHMARKS.md} png=${PNG:-$here/echo.png}
 fi
 
-# name:port:binary, in the order they take turns.
+# name:port:binary[:server flags], in the order they take turns.
+# levent-example is examples/echo, the program the README tells users to
+# run, built from the main module as `go run ./examples/echo` builds it;
+# -quiet stops its per-message log line, as its doc says to for load tests.
 all_servers=(
 	levent-bev:9001:levent-bev
+	levent-example:9008:levent-example:-quiet
 	levent-raw:9002:levent-raw
 	gonet:9003:gonet
 	gnet:9004:gnet
@@ -96,6 +101,7 @@ mkdir -p "$bin"
 	go build -o "$bin/echoplot" ./plot
 	for s in levent-bev levent-raw gonet gnet nbio; do go build -o "$bin/$s" "./servers/$s"; done
 )
+(cd "$root" && go build -o "$bin/levent-example" ./examples/echo)
 gcc -O2 -Wall -o "$bin/echo_libevent" "$here/c/echo_libevent.c" -levent
 gcc -O2 -Wall -o "$bin/echo_epoll" "$here/c/echo_epoll.c"
 
@@ -125,13 +131,14 @@ stop_server() {
 	srv_exit=$st
 }
 
-# attempt NAME PORT BINARY LOG FLAGS...: one run of a fresh server under
-# load; sets line to echoload's result line ("failed=1" if none) with the
-# exit statuses added.
+# attempt NAME PORT BINARY SERVER_FLAGS LOG FLAGS...: one run of a fresh
+# server under load; sets line to echoload's result line ("failed=1" if
+# none) with the exit statuses added.
 attempt() {
-	local name=$1 port=$2 exe=$3 log=$4 rc=0 pid
-	shift 4
-	GOMAXPROCS=1 taskset -c 0 "$bin/$exe" -addr "127.0.0.1:$port" >"$log.server" 2>&1 &
+	local name=$1 port=$2 exe=$3 log=$5 rc=0 pid srvflags
+	read -r -a srvflags <<<"$4"
+	shift 5
+	GOMAXPROCS=1 taskset -c 0 "$bin/$exe" -addr "127.0.0.1:$port" ${srvflags[@]+"${srvflags[@]}"} >"$log.server" 2>&1 &
 	pid=$!
 	line=$(GOMAXPROCS=1 taskset -c 1 "$bin/echoload" -addr "127.0.0.1:$port" -pid "$pid" -warmup "$warm" "$@" 2>"$log.client") || rc=$?
 	stop_server "$pid"
@@ -148,17 +155,17 @@ others_share() {
 		if (o < 0 || s <= 0) print 9; else printf "%.3f\n", o / s }' <<<"$1"
 }
 
-# run_one SCENARIO NAME PORT BINARY REP FLAGS...: a run, repeated while
+# run_one SCENARIO NAME PORT BINARY SERVER_FLAGS REP FLAGS...: a run, repeated while
 # other programs took more than busy_limit of a CPU during its window (at
 # most max_attempts times, and max_retries repeats in the whole script);
 # the attempt the others disturbed least is kept. Every attempt goes to
 # all.txt.
 run_one() {
-	local sc=$1 name=$2 port=$3 exe=$4 rep=$5 n=0 best="" best_share=99 share
-	shift 5
+	local sc=$1 name=$2 port=$3 exe=$4 srvflags=$5 rep=$6 n=0 best="" best_share=99 share
+	shift 6
 	while :; do
 		n=$((n + 1))
-		attempt "$name" "$port" "$exe" "$out/logs/$sc-$name-$rep-$n" "$@"
+		attempt "$name" "$port" "$exe" "$srvflags" "$out/logs/$sc-$name-$rep-$n" "$@"
 		echo "scenario=$sc server=$name rep=$rep attempt=$n $line" >>"$out/all.txt"
 		share=$(others_share "$line")
 		if awk -v a="$share" -v b="$best_share" 'BEGIN { exit !(a < b) }'; then
@@ -181,8 +188,8 @@ for sc in "${scenarios[@]}"; do
 	read -r -a flags <<<"${sc#*:}"
 	for ((rep = 1; rep <= reps; rep++)); do
 		for s in "${servers[@]}"; do
-			IFS=: read -r name port exe <<<"$s"
-			run_one "$id" "$name" "$port" "$exe" "$rep" "${flags[@]}"
+			IFS=: read -r name port exe srvflags <<<"$s"
+			run_one "$id" "$name" "$port" "$exe" "$srvflags" "$rep" "${flags[@]}"
 		done
 	done
 done
@@ -221,10 +228,11 @@ png_rel=$png
 # levent benchmarks: echo servers
 
 levent's echo server, written as a user writes it (listener + bufferevent,
-\`bench/servers/levent-bev\`), side by side with the same server on
-libevent 2.1 (C), gnet v2, nbio, Go's net, levent's bare events and bare
-epoll (C), on one machine in one run. Written by \`bench/echo.sh\` from the
-results of the run below; do not edit by hand.
+\`bench/servers/levent-bev\`), and the echo server users run first
+(\`examples/echo\` with \`-quiet\`, as \`levent-example\`), side by side with
+the same server on libevent 2.1 (C), gnet v2, nbio, Go's net, levent's bare
+events and bare epoll (C), on one machine in one run. Written by
+\`bench/echo.sh\` from the results of the run below; do not edit by hand.
 
 ![messages per second per server and scenario]($png_rel)
 
@@ -286,6 +294,8 @@ Command: \`$cmd\` ($reps repetition(s), warm-up $warm, measured windows $long fo
   \`-nodelay=false\` to leave Nagle's algorithm on). Without it, a server
   that writes a second reply before the first is acknowledged waits for the
   client's delayed ACK, and the comparison would measure that instead.
+  levent-example is the exception: it runs as users run it, and like the
+  libevent program it ports it leaves Nagle's algorithm on.
 
 EOT
 	"$bin/echoplot" -in "$raw" -md -

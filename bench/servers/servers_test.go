@@ -30,6 +30,14 @@ func build(t *testing.T, dir string) map[string]string {
 		}
 		bins[name] = out
 	}
+	// examples/echo, built in the main module as bench/echo.sh builds it.
+	out := filepath.Join(dir, "levent-example")
+	cmd := exec.Command(gotool, "build", "-o", out, "./examples/echo")
+	cmd.Dir = filepath.Join("..", "..")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building examples/echo: %v\n%s", err, msg)
+	}
+	bins["levent-example"] = out
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
 		return bins
@@ -107,17 +115,19 @@ func echoCheck(t *testing.T, c net.Conn, n int, seed byte) {
 
 func TestEveryServerEchoesAndExitsOnSIGTERM(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds seven programs")
+		t.Skip("builds eight programs")
 	}
 	bins := build(t, t.TempDir())
-	for _, name := range []string{"levent-bev", "levent-raw", "gonet", "gnet", "nbio", "libevent", "epoll"} {
+	// The flags bench/echo.sh gives a server besides -addr.
+	flags := map[string][]string{"levent-example": {"-quiet"}}
+	for _, name := range []string{"levent-bev", "levent-example", "levent-raw", "gonet", "gnet", "nbio", "libevent", "epoll"} {
 		t.Run(name, func(t *testing.T) {
 			bin, ok := bins[name]
 			if !ok {
 				t.Skip("no compiler or headers for it")
 			}
 			addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-			srv := exec.Command(bin, "-addr", addr)
+			srv := exec.Command(bin, append([]string{"-addr", addr}, flags[name]...)...)
 			srv.Env = append(os.Environ(), "GOMAXPROCS=1")
 			var logs bytes.Buffer
 			srv.Stdout, srv.Stderr = &logs, &logs

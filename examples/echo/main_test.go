@@ -131,6 +131,36 @@ func TestClientStopsOnSignal(t *testing.T) {
 	server.ExitsCleanly(syscall.SIGINT)
 }
 
+// TestIdleConnectionsCostTheServerLittleMemory checks what S4 of levent's
+// echo benchmark (bench/echo.sh) measures: how much the server's resident
+// memory grows for each connection that sends nothing. Such a connection
+// costs its BufferEvent, about 500 bytes of RSS; a read buffer of its own,
+// as the original's ConnectStat had, took it near 3 KB.
+func TestIdleConnectionsCostTheServerLittleMemory(t *testing.T) {
+	const maxPerConn = 1200 // bytes of RSS per idle connection
+	n := 4000
+	if testing.Short() {
+		n = 1000
+	}
+	_, addr, server := exampletest.StartServer(t, "-quiet")
+	before := server.RSS()
+	for range n {
+		dial(t, server, addr)
+	}
+	// One echo on a last connection: the loop ran every earlier accept
+	// callback before this one's.
+	c, r := dial(t, server, addr)
+	if _, err := io.WriteString(c, "ping\n"); err != nil {
+		t.Fatal(err)
+	}
+	exampletest.ExpectReply(t, c, r, "ping\n")
+	per := (server.RSS() - before) / n
+	t.Logf("%d idle connections: %d bytes of the server's RSS each", n, per)
+	if per > maxPerConn {
+		t.Errorf("the server's RSS grew by %d bytes per idle connection, want at most %d", per, maxPerConn)
+	}
+}
+
 func TestServerReportsAnAddressInUse(t *testing.T) {
 	bin := exampletest.Build(t, ".")
 	busy, err := net.Listen("tcp", "127.0.0.1:0")

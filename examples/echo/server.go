@@ -15,20 +15,25 @@ import (
 const bufLen = 1024
 
 // server holds what the original kept in globals: the base (passed to the
-// listener callback as arg) and, new here, whether to print each message.
+// listener callback as arg) and, new here, its output and the callbacks
+// every connection gets.
+//
+// The original's ConnectStat gave every connection its own BUFLEN read
+// buffer; here the one buffer is the server's: callbacks run one at a
+// time on the loop's goroutine, and a message is written back before the
+// next Read. Nor does a connection need a struct of its own for the rest
+// (see eventCB), so an idle one costs its BufferEvent and nothing more,
+// where a ConnectStat and three method values as its callbacks cost over
+// a kilobyte.
 type server struct {
-	base  *event.Base
-	quiet bool
-}
-
-// connStat is ConnectStat: one connection's BufferEvent and read buffer,
-// and whether the client has closed its side while the echo of its last
-// data is still being sent.
-type connStat struct {
-	srv     *server
-	bev     *bufferevent.BufferEvent
-	buf     [bufLen]byte
-	closing bool
+	base *event.Base
+	out  *lines
+	// The callbacks, made once so that handing them out allocates
+	// nothing: readFn is echoLogged, or with -quiet echoQuiet; eventFn is
+	// s.eventCB.
+	readFn  func(*bufferevent.BufferEvent)
+	eventFn func(*bufferevent.BufferEvent, bufferevent.What)
+	buf     [bufLen]byte // echoLogged's
 }
 
 func runServer(addr string, quiet bool) error {
@@ -37,7 +42,16 @@ func runServer(addr string, quiet bool) error {
 		return err
 	}
 	defer base.Close() // event_base_free(base), after the listener
-	s := &server{base: base, quiet: quiet}
+	out, err := newLines(base)
+	if err != nil {
+		return err
+	}
+	defer out.close() // after the loop: what its last iteration printed
+	s := &server{base: base, out: out}
+	s.readFn, s.eventFn = s.echoLogged, s.eventCB
+	if quiet {
+		s.readFn = echoQuiet
+	}
 
 	// listener = evconnlistener_new_bind(base, listener_cb, base,
 	//     LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, 1024, (struct sockaddr *)&sin, sizeof(sin))
@@ -60,7 +74,7 @@ func runServer(addr string, quiet bool) error {
 func (s *server) listenerCB(l *listener.Listener, fd int, addr net.Addr) {
 	// printf("accept a client %d\n", fd): the peer's address says more
 	// than a descriptor number.
-	fmt.Printf("accept a client %s\n", addr)
+	s.out.printf("accept a client %s\n", addr)
 	// bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)
 	bev, err := bufferevent.New(s.base, fd, bufferevent.CloseOnFree)
 	if err != nil {
@@ -68,15 +82,17 @@ func (s *server) listenerCB(l *listener.Listener, fd int, addr net.Addr) {
 		unix.Close(fd)
 		return
 	}
-	c := &connStat{srv: s, bev: bev} // stat = stat_init(bev)
-	// bufferevent_setcb(bev, do_echo_request, do_echo_response, event_cb, stat)
-	bev.SetCallbacks(c.doEchoRequest, c.doEchoResponse, c.eventCB)
+	// bufferevent_setcb(bev, do_echo_request, do_echo_response, event_cb, stat):
+	// do_echo_response did nothing, and a BufferEvent without a write
+	// callback skips the call after every write; eventCB sets one when
+	// it is needed.
+	bev.SetCallbacks(s.readFn, nil, s.eventFn)
 	// bufferevent_enable(bev, EV_READ | EV_PERSIST): EV_PERSIST means
 	// nothing to a bufferevent, which keeps reading until disabled.
 	bev.Enable(event.Read)
 }
 
-// doEchoRequest is do_echo_request: it prints what the client sent and
+// echoLogged is do_echo_request: it prints what the client sent and
 // writes it back.
 //
 // The original read once, at most BUFLEN bytes, and then set
@@ -86,41 +102,47 @@ func (s *server) listenerCB(l *listener.Listener, fd int, addr net.Addr) {
 // until the input is empty. The original also wrote strlen(msg) bytes back,
 // losing everything from the first NUL the client sent; the length read is
 // used here.
-func (c *connStat) doEchoRequest(bev *bufferevent.BufferEvent) {
+func (s *server) echoLogged(bev *bufferevent.BufferEvent) {
 	for {
-		n := bev.Read(c.buf[:]) // len = bufferevent_read(bev, msg, BUFLEN)
+		n := bev.Read(s.buf[:]) // len = bufferevent_read(bev, msg, BUFLEN)
 		if n == 0 {
 			return
 		}
-		msg := c.buf[:n]
-		if !c.srv.quiet {
-			fmt.Printf("recv from client <<< %s\n", chomp(msg))
-		}
+		msg := s.buf[:n]
+		s.out.printf("recv from client <<< %s\n", chomp(msg))
 		bev.Write(msg) // bufferevent_write(bev, msg, strlen(msg))
 	}
 }
 
-// doEchoResponse is do_echo_response, which did nothing. It runs when the
-// output has drained; a connection whose client has gone is freed now.
-func (c *connStat) doEchoResponse(bev *bufferevent.BufferEvent) {
-	if c.closing {
-		bev.Free()
-	}
+// echoQuiet is do_echo_request when nothing is printed: the client gets
+// the same bytes back, but nothing needs them in a buffer of ours, so
+// Input's storage moves to Output whole, without a copy
+// (evbuffer_add_buffer).
+func echoQuiet(bev *bufferevent.BufferEvent) {
+	bev.Output().AddBuffer(bev.Input())
+}
+
+// freeWhenSent is the write callback of a connection whose client has
+// closed its side: it runs once Output has drained, and frees it.
+func freeWhenSent(bev *bufferevent.BufferEvent) {
+	bev.Free()
 }
 
 // eventCB is event_cb: the end of the connection or an error.
-func (c *connStat) eventCB(bev *bufferevent.BufferEvent, what bufferevent.What) {
+func (s *server) eventCB(bev *bufferevent.BufferEvent, what bufferevent.What) {
 	if what&bufferevent.EOF != 0 {
-		fmt.Println("connection closed") // printf("connect cloase\n")
+		s.out.printf("connection closed\n") // printf("connect cloase\n")
 		// The original freed the bufferevent at once, dropping whatever
 		// echo was still waiting in its output buffer: a client that sends
 		// and then closes its sending side lost the end of its answer.
+		// The end of the stream stopped reading, so there is nothing more
+		// to echo: freeWhenSent frees the connection once Output drains.
 		if bev.Output().Len() > 0 {
-			c.closing = true // doEchoResponse frees it once drained
+			bev.SetCallbacks(nil, freeWhenSent, s.eventFn)
 			return
 		}
 	} else if what&bufferevent.Error != 0 {
-		fmt.Printf("some other error: %v\n", bev.Err()) // printf("some other error\n")
+		s.out.printf("some other error: %v\n", bev.Err()) // printf("some other error\n")
 	}
-	bev.Free() // bufferevent_free(bev): closes the socket; free(stat) is the garbage collector's
+	bev.Free() // bufferevent_free(bev): closes the socket; there is no stat to free
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,12 +33,15 @@ func TestMain(m *testing.M) {
 
 // child prints "ready", then follows the commands on its input: "print
 // TEXT" prints TEXT, "open" and "close" open and close /dev/null (saying
-// "opened" and "closed"), "exit N" exits with N. The end of input is exit 0.
-// It opens with syscall.Open: os.Open would add the runtime poller's own
+// "opened" and "closed"), "grow" makes growBytes more memory resident and
+// keeps it (saying "grown"), "shrink" gives all that back to the system
+// ("shrunk"), "exit N" exits with N. The end of input is exit 0. It opens
+// with syscall.Open: os.Open would add the runtime poller's own
 // descriptors the first time.
 func child(string) int {
 	fmt.Println("ready")
 	var fds []int
+	var held [][]byte
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		cmd, arg, _ := strings.Cut(sc.Text(), " ")
@@ -58,13 +62,29 @@ func child(string) int {
 				fds = fds[:len(fds)-1]
 			}
 			fmt.Println("closed")
+		case "grow":
+			m := make([]byte, growBytes)
+			for i := 0; i < len(m); i += os.Getpagesize() {
+				m[i] = 1 // a page is resident once written
+			}
+			held = append(held, m)
+			fmt.Println("grown")
+		case "shrink":
+			held = nil
+			debug.FreeOSMemory()
+			fmt.Println("shrunk")
 		case "exit":
 			n, _ := strconv.Atoi(arg)
+			runtime.KeepAlive(held)
 			return n
 		}
 	}
+	runtime.KeepAlive(held)
 	return 0
 }
+
+// growBytes is how much the child's "grow" makes resident.
+const growBytes = 32 << 20
 
 // startChild runs the test binary as the child program.
 func startChild(t testing.TB) *Proc {
@@ -205,6 +225,26 @@ func TestPeakRSSIsTheChildsMemory(t *testing.T) {
 	// than a gigabyte.
 	if rss := p.PeakRSS(); rss < 1<<20 || rss > 1<<30 {
 		t.Fatalf("peak RSS %d bytes, want between 1 MiB and 1 GiB", rss)
+	}
+}
+
+func TestRSSFollowsTheChildsMemory(t *testing.T) {
+	p := startChild(t)
+	before := p.RSS()
+	say(t, p, "grow")
+	p.ExpectLine("grown")
+	after := p.RSS()
+	// Under -race the child's shadow memory grows with it: twice as much
+	// again here.
+	if grew := after - before; grew < growBytes*9/10 || grew > growBytes*5 {
+		t.Fatalf("RSS went from %d to %d bytes after the child made %d more resident", before, after, growBytes)
+	}
+	// Unlike the peak, RSS falls when memory goes back (under -race by
+	// about half as much: not all the shadow memory goes).
+	say(t, p, "shrink")
+	p.ExpectLine("shrunk")
+	if now, peak := p.RSS(), p.PeakRSS(); now > after-growBytes/4 || peak < after {
+		t.Fatalf("after the child gave %d bytes back: RSS %d, peak %d; before %d", growBytes, now, peak, after)
 	}
 }
 

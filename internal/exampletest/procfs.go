@@ -50,18 +50,33 @@ func countFds(t testing.TB, pid int) int {
 // in bytes (VmHWM in /proc/PID/status).
 func (p *Proc) PeakRSS() int {
 	p.t.Helper()
+	return p.statusBytes("VmHWM:")
+}
+
+// RSS returns the memory the process holds resident now, in bytes (VmRSS
+// in /proc/PID/status): what a server's connections cost shows as its
+// growth.
+func (p *Proc) RSS() int {
+	p.t.Helper()
+	return p.statusBytes("VmRSS:")
+}
+
+// statusBytes returns the field of /proc/PID/status given in kB, in
+// bytes.
+func (p *Proc) statusBytes(field string) int {
+	p.t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Cmd.Process.Pid))
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) == 3 && f[0] == "VmHWM:" && f[2] == "kB" {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == field && f[2] == "kB" {
 			if kb, err := strconv.Atoi(f[1]); err == nil {
 				return kb << 10
 			}
 		}
 	}
-	p.t.Fatalf("no VmHWM line in kB in /proc status:\n%s", b)
+	p.t.Fatalf("no %s line in kB in /proc status:\n%s", field, b)
 	return 0
 }
 
