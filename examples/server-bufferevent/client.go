@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -22,7 +21,8 @@ func runClient(addr string) error {
 	exitOnSignals(conn)
 
 	in := bufio.NewScanner(os.Stdin)
-	in.Split(bufio.ScanWords) // scanf("%s", buf) reads one word
+	in.Split(bufio.ScanWords)  // scanf("%s", buf) reads one word
+	var buf [printBufSize]byte // char buf[128] = {0}
 	for {
 		fmt.Println("Input:") // printf("Input: \n")
 		// The original ignored scanf's result: at the end of its input
@@ -30,12 +30,27 @@ func runClient(addr string) error {
 		if !in.Scan() {
 			return in.Err()
 		}
-		// send(fd, buf, sizeof(buf), 0) sent all 128 bytes of buf: the
-		// word, its NUL, and whatever a longer earlier word had left
-		// behind; and scanf wrote past buf for a word of 128 bytes or
-		// more. Here the word goes as a line.
-		if _, err := io.WriteString(conn, in.Text()+"\n"); err != nil {
+		if err := sendWord(conn, buf[:], in.Text()); err != nil {
 			return err // printf("send error! \n")
+		}
+	}
+}
+
+// sendWord sends word as the original did after scanf("%s", buf):
+// send(fd, buf, sizeof(buf), 0), all 128 bytes of buf, so the word, its
+// NUL, and whatever a longer earlier word left behind it (the server
+// prints only up to the NUL), byte for byte what the original sent. scanf
+// wrote past buf for a word of 128 bytes or more; here such a word goes as
+// several messages of 127 bytes and a NUL.
+func sendWord(conn net.Conn, buf []byte, word string) error {
+	for {
+		n := copy(buf[:len(buf)-1], word)
+		buf[n] = 0
+		if _, err := conn.Write(buf); err != nil {
+			return err
+		}
+		if word = word[n:]; word == "" {
+			return nil
 		}
 	}
 }

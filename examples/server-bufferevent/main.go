@@ -7,16 +7,21 @@
 //	server-bufferevent -client [-mode m] [-addr host:port]    the post's test client
 //
 // Both servers accept with a listener (evconnlistener_new_bind) and give
-// each connection a BufferEvent (bufferevent_socket_new) that reads lines.
+// each connection a BufferEvent (bufferevent_socket_new) that reads
+// messages: a message is what one bufferevent_read of the original took
+// from the input, at most 1024 bytes (-mode reply) or 128 (-mode print);
+// see message.go. A message is printed as the original's printf("%s")
+// showed it, up to its first NUL, and without a line ending.
 //
 // -mode reply prints "connect new client" for each connection, "client
-// say: LINE" for each line, and answers each line with "I am the server,
-// received your data"; its write callback prints "I'm the server, wrote
-// data to the client successfully, write callback called..." each time the
-// answers are out.
+// say: MSG" for each message, and answers each message with the
+// original's bytes: "我是服务器，已经成功收到你发送的数据" ("I am the
+// server, received your data") and a NUL; its write callback prints "I'm
+// the server, wrote data to the client successfully, write callback
+// called..." each time the answers are out.
 //
-// -mode print prints "server accepted connection FD", "read LINE" for each
-// line, "event occurred! HEX (NAMES)" for the end of a connection or an
+// -mode print prints "server accepted connection FD", "read MSG" for each
+// message, "event occurred! HEX (NAMES)" for the end of a connection or an
 // error, and "client FD offline" when a client hangs up. Its default
 // address is 127.0.0.1:8000, as in the post, whose server really listened
 // on port 16415: it stored 8000 in sin_port without htons, so its client,
@@ -25,16 +30,17 @@
 // business any more.
 //
 // The client connects (blocking, as the original), prints "Input:", sends
-// each word read from standard input as a line, and exits 0 at the end of
-// its input.
+// each word read from standard input as the original did, a 128-byte
+// message of the word padded with NUL bytes, and exits 0 at the end of its
+// input.
 //
 // The servers print "listening on ADDR" once they accept connections. All
 // three end cleanly, with status 0, on SIGINT or SIGTERM.
 //
-// The originals treated whatever one read returned as one message. TCP
-// keeps no message boundaries: two messages sent close together arrived as
-// one read (one answer, one printed line), and a long one as several. Here
-// a message is a line.
+// TCP keeps no message boundaries: two messages sent close together may
+// arrive in one read and a long one in several, and the servers, as the
+// originals, answer and print what each read brings, in pieces of at most
+// their buffer's size.
 package main
 
 import (
@@ -62,7 +68,7 @@ var modes = map[string]mode{
 }
 
 func main() {
-	modeName := flag.String("mode", "reply", "the server: reply (answers each line) or print (prints each line)")
+	modeName := flag.String("mode", "reply", "the server: reply (answers each message) or print (prints each message)")
 	addr := flag.String("addr", "", "address to listen on, or with -client to connect to (default :9527 with -mode reply, 127.0.0.1:8000 with -mode print)")
 	client := flag.Bool("client", false, "run the blocking test client: send the words of standard input")
 	flag.Parse()

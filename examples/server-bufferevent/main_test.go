@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/levent-go/levent/internal/exampletest"
 )
@@ -28,30 +28,57 @@ func acceptedFd(t *testing.T, p *exampletest.Proc) int {
 	return fd
 }
 
-func TestReplyServerAnswersEachLine(t *testing.T) {
+// expectAnswer reads one answer of the reply server from c.
+func expectAnswer(t *testing.T, c net.Conn) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
+	got := make([]byte, len(replyMessage))
+	if n, err := io.ReadFull(c, got); err != nil {
+		t.Fatalf("got %q (err %v), want the answer %q", got[:n], err, replyMessage)
+	}
+	if string(got) != replyMessage {
+		t.Fatalf("got %q, want the answer %q", got, replyMessage)
+	}
+}
+
+// A line-based client (nc) gets an answer to each line, which is printed
+// without its line ending.
+func TestReplyServerAnswersEachMessage(t *testing.T) {
 	_, addr, server := exampletest.StartServer(t, "-mode", "reply")
 	fds := server.OpenFds()
 	c := exampletest.Dial(t, "tcp", addr)
-	r := bufio.NewReader(c)
 	server.ExpectLine("connect new client")
-	for _, msg := range []string{"hello", "second message"} {
-		io.WriteString(c, msg+"\n")
-		exampletest.ExpectReply(t, c, r, replyMessage)
-		server.ExpectLine("client say: " + msg)
+	for _, msg := range []string{"hello\n", "second message\r\n", "no line ending", "nul\x00"} {
+		io.WriteString(c, msg)
+		expectAnswer(t, c)
+		server.ExpectLine("client say: " + strings.TrimRight(msg, "\r\n\x00"))
 		server.ExpectLine(writeCBLine)
 	}
-	// A last line without a newline is answered when the client hangs up,
-	// and the connection closes once the answer is out.
+	// A hang-up with an answer still going out closes the connection once
+	// it is out.
 	io.WriteString(c, "last")
 	c.(*net.TCPConn).CloseWrite()
-	exampletest.ExpectReply(t, c, r, replyMessage)
-	exampletest.ExpectEOF(t, c, r)
-	for _, want := range []string{"client say: last", "connection closed", writeCBLine} {
-		server.ExpectLine(want)
-	}
+	expectAnswer(t, c)
+	exampletest.ExpectEOF(t, c, c)
+	server.Expect("client say: last")
 	// The original had no event callback and kept every closed
 	// connection's socket.
 	server.WaitFds(fds)
+	server.ExitsCleanly(syscall.SIGINT)
+}
+
+// A message is at most what the original's buffer held: 1024 bytes for
+// the reply server. A longer arrival is answered once per 1024 bytes.
+func TestReplyServerCutsMessagesAtItsBufferSize(t *testing.T) {
+	_, addr, server := exampletest.StartServer(t, "-mode", "reply")
+	c := exampletest.Dial(t, "tcp", addr)
+	server.ExpectLine("connect new client")
+	long := strings.Repeat("a", replyBufSize) + "tail"
+	io.WriteString(c, long)
+	expectAnswer(t, c)
+	expectAnswer(t, c)
+	server.Expect("client say: " + strings.Repeat("a", replyBufSize))
+	server.Expect("client say: tail")
 	server.ExitsCleanly(syscall.SIGINT)
 }
 

@@ -31,29 +31,28 @@ func printListenerCB(l *listener.Listener, fd int, _ net.Addr) {
 	bev.Enable(event.Read) // bufferevent_enable(bev, EV_READ)
 }
 
-// printReadCB is read_cb: it prints each line.
+// printBufSize is the size of the original read_cb's buf.
+const printBufSize = 128
+
+// printReadCB is read_cb: it prints each message.
 //
-// The original read at most 128 bytes into buf[128] = {0}: a read that
-// filled it left no NUL for printf, and what did not fit waited in the
-// input buffer until the client sent something more. Its check
-// "0 > ret" on a size_t could never be true.
+// The original's buf[128] = {0} had no room for a NUL after a full read,
+// so printf ran past it; its check "0 > ret" on a size_t could never be
+// true.
 func printReadCB(bev *bufferevent.BufferEvent) {
+	var buf [printBufSize]byte // char buf[128]
 	for {
-		line, ok := bev.Input().ReadLine(bufferevent.EOLLF)
+		msg, ok := readMessage(bev, buf[:])
 		if !ok {
 			return
 		}
-		fmt.Printf("read %s\n", line) // printf("read %s \n", buf)
+		fmt.Printf("read %s\n", msg) // printf("read %s \n", buf)
 	}
 }
 
 // printEventCB is event_cb: it reports the end of a connection or an
 // error, and frees the connection.
 func printEventCB(bev *bufferevent.BufferEvent, what bufferevent.What, fd int) {
-	if rest := bev.Input(); what&bufferevent.EOF != 0 && rest.Len() > 0 {
-		fmt.Printf("read %s\n", rest.Peek(-1)) // a last line without a newline
-		rest.Reset()
-	}
 	fmt.Printf("event occurred! %x (%v)\n", uint16(what), what) // printf("异常发生！%x \n", what)
 	if what&bufferevent.EOF != 0 {
 		fmt.Printf("client %d offline\n", fd) // printf("客户端下线\n")

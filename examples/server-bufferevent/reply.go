@@ -11,13 +11,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// replyMessage is the answer to every line: "我是服务器，已经成功收到你发送的数据".
-const replyMessage = "I am the server, received your data\n"
+// replyMessage is the original's answer to every message, with the NUL
+// that its strlen(p) + 1 sent: "I am the server, received your data". The
+// bytes are the original's, so its clients see what they always saw.
+const replyMessage = "我是服务器，已经成功收到你发送的数据\x00"
+
+// replyBufSize is the size of the original read_cb's buf.
+const replyBufSize = 1024
 
 // replyConn is one connection of the reply server: whether the client has
-// hung up while answers are still being sent.
+// hung up while answers are still being sent, and the read buffer.
 type replyConn struct {
 	closing bool
+	buf     [replyBufSize]byte // char buf[1024]
 }
 
 // replyListenerCB is the libevent notes' listener_cb.
@@ -40,27 +46,22 @@ func replyListenerCB(l *listener.Listener, fd int, _ net.Addr) {
 	bev.Enable(event.Read) // bufferevent_enable(bev, EV_READ)
 }
 
-// readCB is read_cb: it answers each line.
+// readCB is read_cb: it prints and answers each message.
 func (c *replyConn) readCB(bev *bufferevent.BufferEvent) {
 	for {
-		line, ok := bev.Input().ReadLine(bufferevent.EOLLF)
+		msg, ok := readMessage(bev, c.buf[:])
 		if !ok {
 			return
 		}
-		c.answer(bev, line)
+		// printf("client say:%s\n", buf): nothing put a NUL after what
+		// was read, so a message without its own NUL ran into whatever
+		// an earlier, longer one had left in buf.
+		fmt.Printf("client say: %s\n", msg)
+		// bufferevent_write(bev, p, strlen(p) + 1)
+		bev.WriteString(replyMessage)
+		// sleep(1) is gone: it froze the whole loop, every other client
+		// with it, for a second per message.
 	}
-}
-
-// answer prints a line and queues the answer.
-func (c *replyConn) answer(bev *bufferevent.BufferEvent, line []byte) {
-	// char buf[1024]; bufferevent_read(bev, buf, sizeof(buf));
-	// printf("client say:%s\n", buf): nothing put a NUL after what was read.
-	fmt.Printf("client say: %s\n", line)
-	// bufferevent_write(bev, p, strlen(p) + 1): the + 1 sent the string's
-	// NUL; a newline ends the answer here, for clients that read lines.
-	bev.WriteString(replyMessage)
-	// sleep(1) is gone: it froze the whole loop, every other client with
-	// it, for a second per message.
 }
 
 // writeCB is write_cb: the answers are out. A connection whose client has
@@ -76,10 +77,6 @@ func (c *replyConn) writeCB(bev *bufferevent.BufferEvent) {
 // hang-up, only once the answers are out.
 func (c *replyConn) eventCB(bev *bufferevent.BufferEvent, what bufferevent.What) {
 	if what&bufferevent.EOF != 0 {
-		if rest := bev.Input(); rest.Len() > 0 { // a last line without a newline
-			c.answer(bev, rest.Peek(-1))
-			rest.Reset()
-		}
 		fmt.Println("connection closed")
 		if bev.Output().Len() > 0 {
 			c.closing = true
