@@ -58,28 +58,19 @@ func TestFreeFromAnotherGoroutineEndsDispatch(t *testing.T) {
 					t.Fatal(err)
 				}
 				s.setup(t, bev, fds[1])
-				done := make(chan error, 1)
-				go func() { done <- b.Dispatch() }()
-				if s.name == "after data" {
-					wait(t, read, "the read callback")
-				}
-				if err := kernelwait.Await(deadline); err != nil {
-					bev.Free()
-					<-done
-					t.Fatal(err)
-				}
-				if err := f.free(b, bev); err != nil {
-					t.Fatal(err)
-				}
-				select {
-				case err := <-done:
-					if err != nil {
-						t.Fatalf("Dispatch: %v", err)
+				change := func() error {
+					if s.name == "after data" {
+						// The read arms the idle trim: free once it is
+						// done and the loop sleeps again.
+						wait(t, read, "the read callback")
+						if err := kernelwait.Await(deadline); err != nil {
+							return err
+						}
 					}
-				case <-time.After(deadline):
-					b.LoopBreak()
-					<-done
-					t.Fatalf("Dispatch still running %v after %s of the only BufferEvent", deadline, f.name)
+					return f.free(b, bev)
+				}
+				if err := kernelwait.ChangeWhileAsleep(b, change, deadline); err != nil {
+					t.Fatalf("%s of the only BufferEvent: %v", f.name, err)
 				}
 			})
 		}

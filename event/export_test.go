@@ -1,6 +1,7 @@
 package event
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -37,35 +38,30 @@ func pollerEvent(fd int, gen uint32) poller.Event {
 // this returns finds the loop asleep, or about to be, and must wake it.
 func awaitSleep(t testing.TB, b *Base) int64 {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b.mu.Lock()
-		sleeping, at := b.sleeping, b.sleepAt
-		b.mu.Unlock()
-		if sleeping {
-			return at
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the loop did not go to sleep within 10s")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	return awaitSleepWhere(t, b, "", func(int64) bool { return true })
 }
 
 // awaitSleepUntil waits until b's loop sleeps until want, and fails the
 // test with the deadline it sleeps until otherwise.
 func awaitSleepUntil(t testing.TB, b *Base, want int64) {
 	t.Helper()
+	awaitSleepWhere(t, b, fmt.Sprintf("until %d", want), func(at int64) bool { return at == want })
+}
+
+// awaitSleepWhere waits until b's loop sleeps until a deadline ok accepts,
+// which it returns; what describes that deadline for a failure.
+func awaitSleepWhere(t testing.TB, b *Base, what string, ok func(at int64) bool) int64 {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		b.mu.Lock()
 		sleeping, at := b.sleeping, b.sleepAt
 		b.mu.Unlock()
-		if sleeping && at == want {
-			return
+		if sleeping && ok(at) {
+			return at
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the loop sleeps until %d (sleeping %v), want %d (off by %v)", at, sleeping, want, time.Duration(at-want))
+			t.Fatalf("after 10s the loop sleeps %v, until %d; want it to sleep %s", sleeping, at, what)
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -3,7 +3,6 @@ package listener
 import (
 	"net"
 	"testing"
-	"time"
 
 	"github.com/levent-go/levent/event"
 	"github.com/levent-go/levent/internal/kernelwait"
@@ -32,25 +31,8 @@ func TestFreeFromAnotherGoroutineEndsDispatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			done := make(chan error, 1)
-			go func() { done <- b.Dispatch() }()
-			if err := kernelwait.Await(deadline); err != nil {
-				l.Free()
-				<-done
-				t.Fatal(err)
-			}
-			if err := f.free(b, l); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("Dispatch: %v", err)
-				}
-			case <-time.After(deadline):
-				b.LoopBreak()
-				<-done
-				t.Fatalf("Dispatch still running %v after %s of the only Listener", deadline, f.name)
+			if err := kernelwait.ChangeWhileAsleep(b, func() error { return f.free(b, l) }, deadline); err != nil {
+				t.Fatalf("%s of the only Listener: %v", f.name, err)
 			}
 		})
 	}

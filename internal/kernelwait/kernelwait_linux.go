@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/levent-go/levent/event"
 )
 
 // waitCalls are the system calls levent's backends block in: epoll_wait
@@ -56,5 +58,36 @@ func Await(timeout time.Duration) error {
 			return fmt.Errorf("kernelwait: no thread blocked in a backend's wait within %v", timeout)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// ChangeWhileAsleep runs b's Dispatch on its own goroutine, waits until a
+// thread sleeps in a backend's wait, makes change, and waits up to timeout
+// for Dispatch to return. It reports an error if the loop never slept,
+// change failed, Dispatch failed, or Dispatch was still running after
+// timeout (it is then stopped with LoopBreak, so no goroutine is left
+// behind).
+func ChangeWhileAsleep(b *event.Base, change func() error, timeout time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- b.Dispatch() }()
+	stop := func(err error) error {
+		b.LoopBreak()
+		<-done
+		return err
+	}
+	if err := Await(timeout); err != nil {
+		return stop(err)
+	}
+	if err := change(); err != nil {
+		return stop(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("kernelwait: Dispatch: %w", err)
+		}
+		return nil
+	case <-time.After(timeout):
+		return stop(fmt.Errorf("kernelwait: Dispatch still running %v after the change", timeout))
 	}
 }
