@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/levent-go/levent/event"
 )
 
 // waitCalls are the system calls levent's backends block in: epoll_wait
@@ -61,13 +59,21 @@ func Await(timeout time.Duration) error {
 	}
 }
 
+// Loop is what ChangeWhileAsleep drives: an *event.Base. It is an
+// interface so that this package does not import event, whose own
+// backend tests use Blocked.
+type Loop interface {
+	Dispatch() error
+	LoopBreak() error
+}
+
 // ChangeWhileAsleep runs b's Dispatch on its own goroutine, waits until a
 // thread sleeps in a backend's wait, makes change, and waits up to timeout
 // for Dispatch to return. It reports an error if the loop never slept,
 // change failed, Dispatch failed, or Dispatch was still running after
 // timeout (it is then stopped with LoopBreak, so no goroutine is left
 // behind).
-func ChangeWhileAsleep(b *event.Base, change func() error, timeout time.Duration) error {
+func ChangeWhileAsleep(b Loop, change func() error, timeout time.Duration) error {
 	done := make(chan error, 1)
 	go func() { done <- b.Dispatch() }()
 	stop := func(err error) error {
