@@ -102,7 +102,8 @@ const (
 // New returns a BufferEvent on fd, a connected socket, or on
 // no descriptor yet (fd == -1) for Connect (bufferevent_socket_new). As in
 // libevent, writing is enabled and reading is not: call Enable(event.Read).
-// The descriptor stays the caller's unless opts has CloseOnFree.
+// The descriptor stays the caller's unless opts has CloseOnFree. Safe from
+// any goroutine.
 func New(b *event.Base, fd int, opts Options) (*BufferEvent, error) {
 	if b == nil {
 		return nil, event.ErrNilBase
@@ -159,7 +160,8 @@ func (bev *BufferEvent) writeEvent() (*event.Event, error) {
 // non-blocking if it is not), from now on, or on no descriptor with -1 (bufferevent_setfd).
 // The previous descriptor is not closed, whatever the options say; data
 // already buffered stays, and reading and writing resume on fd as enabled.
-// It is refused while a Connect is under way.
+// It is refused while a Connect is under way. Loop goroutine only (or
+// before the loop runs): it re-binds the events the loop dispatches.
 func (bev *BufferEvent) SetFd(fd int) error {
 	if fd < -1 {
 		return fmt.Errorf("%w: %d", event.ErrBadFd, fd)
@@ -203,11 +205,12 @@ func (bev *BufferEvent) SetCallbacks(read, write func(*BufferEvent), eventcb fun
 	bev.mu.Unlock()
 }
 
-// Base returns the BufferEvent's base (bufferevent_get_base).
+// Base returns the BufferEvent's base (bufferevent_get_base). Safe from any
+// goroutine.
 func (bev *BufferEvent) Base() *event.Base { return bev.base }
 
 // Fd returns the descriptor (bufferevent_getfd): -1 before Connect and
-// after Free.
+// after Free. Safe from any goroutine.
 func (bev *BufferEvent) Fd() int {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
@@ -217,7 +220,8 @@ func (bev *BufferEvent) Fd() int {
 // Err returns the error behind the last Error event: a syscall.Errno
 // such as ECONNREFUSED or ECONNRESET, or the resolver's error after
 // ConnectHostname (bufferevent_socket_get_dns_error and
-// EVUTIL_SOCKET_ERROR together). nil if there was none.
+// EVUTIL_SOCKET_ERROR together). nil if there was none. Safe from any
+// goroutine.
 func (bev *BufferEvent) Err() error {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
@@ -233,7 +237,7 @@ func (bev *BufferEvent) Input() *Buffer { return &bev.input }
 func (bev *BufferEvent) Output() *Buffer { return &bev.output }
 
 // Enabled reports which of event.Read and event.Write are enabled
-// (bufferevent_get_enabled).
+// (bufferevent_get_enabled). Safe from any goroutine.
 func (bev *BufferEvent) Enabled() event.Flag {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
@@ -241,7 +245,7 @@ func (bev *BufferEvent) Enabled() event.Flag {
 }
 
 // Enable turns reading and/or writing on (bufferevent_enable); other bits
-// of what are ignored.
+// of what are ignored. Safe from any goroutine.
 func (bev *BufferEvent) Enable(what event.Flag) error {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
@@ -262,7 +266,7 @@ func (bev *BufferEvent) Enable(what event.Flag) error {
 
 // Disable turns reading and/or writing off (bufferevent_disable). Data
 // already buffered stays. Disabling writing does not stop a Connect in
-// progress.
+// progress. Safe from any goroutine.
 func (bev *BufferEvent) Disable(what event.Flag) error {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
@@ -336,7 +340,7 @@ func (bev *BufferEvent) stopWritingLocked() {
 // holds the read high watermark (0: no limit), so a slow consumer bounds
 // the memory a fast peer can make it use. The write callback runs when
 // Output drains to the write low watermark. high is ignored for writing,
-// as libevent ignores it for a socket.
+// as libevent ignores it for a socket. Safe from any goroutine.
 func (bev *BufferEvent) SetWatermark(what event.Flag, low, high int) error {
 	if low < 0 || high < 0 || low > math.MaxInt32 || high > math.MaxInt32 ||
 		(what&event.Read != 0 && high > 0 && low > high) {
@@ -380,7 +384,7 @@ func (bev *BufferEvent) resumeLocked() {
 // unreadable that long while reading is enabled; a write timeout when
 // pending output (or a Connect) makes no progress for that long. Either
 // disables its direction and reports Reading|Timeout or Writing|Timeout;
-// Enable turns it back on.
+// Enable turns it back on. Safe from any goroutine.
 func (bev *BufferEvent) SetTimeouts(read, write time.Duration) error {
 	if read < 0 || write < 0 {
 		return fmt.Errorf("%w: %v, %v", event.ErrTimeout, read, write)
@@ -410,7 +414,7 @@ func (bev *BufferEvent) SetTimeouts(read, write time.Duration) error {
 // that error, as bufio.Writer does. Safe from any goroutine.
 func (bev *BufferEvent) Write(p []byte) (int, error) { return write(bev, p) }
 
-// WriteString is Write for a string.
+// WriteString is Write for a string. Safe from any goroutine.
 func (bev *BufferEvent) WriteString(s string) (int, error) { return write(bev, s) }
 
 func write[T string | []byte](bev *BufferEvent, p T) (int, error) {

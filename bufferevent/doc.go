@@ -73,7 +73,18 @@
 // Output and Flush belong to the loop's goroutine: use them in callbacks,
 // or in a function handed to (*event.Base).Submit, and do not mix direct
 // use of Output with Write from other goroutines, nor direct use of Input
-// with Read from other goroutines.
+// with Read from other goroutines. Each method's comment says which of
+// the two it is.
+//
+// # Locks
+//
+// A BufferEvent has one mutex, held by its methods and by its handlers of
+// the loop's events. While holding it they may take the Base's lock (to
+// add, remove or activate the BufferEvent's events, or to Submit work),
+// never the other way round: the order is bev.mu → base.mu, and the Base
+// runs no handler with its own lock held. Each handler takes bev.mu once,
+// applies one transition, releases it, and only then runs the callbacks
+// the transition called for, so no lock is held while user code runs.
 //
 // # Differences from libevent
 //

@@ -46,6 +46,10 @@
 // callbacks. Enable, Disable, SetCallback, SetErrorCallback and Free are
 // safe from any goroutine, and no callback starts after Free returns.
 //
+// The lock order is l.mu → base.mu: a Listener's methods and its accept
+// handler add and remove its events holding its own lock, and the Base
+// runs no handler with the Base's lock held.
+//
 // The socket NewBind creates belongs to the Listener: Free closes it and
 // removes the unix socket file it created. A descriptor given to New stays
 // the caller's unless CloseOnFree. Accepted descriptors belong to the
