@@ -34,3 +34,14 @@ func ExampleBuffer_AddBuffer() {
 	// 0 6
 	// echo: hello
 }
+
+// Reserve and Commit write into the buffer without an intermediate copy
+// (evbuffer_reserve_space / evbuffer_commit_space).
+func ExampleBuffer_Reserve() {
+	var b bufferevent.Buffer
+	s1, _, _ := b.Reserve(5)
+	n := copy(s1, "hello")
+	b.Commit(n)
+	fmt.Printf("%s\n", b.Peek(-1))
+	// Output: hello
+}

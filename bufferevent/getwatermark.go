@@ -1,0 +1,26 @@
+package bufferevent
+
+import (
+	"fmt"
+
+	"github.com/levent-go/levent/event"
+)
+
+// GetWatermark returns the watermarks SetWatermark set for reading
+// (event.Read) or writing (event.Write) (bufferevent_getwatermark). what
+// must be exactly one of the two, as in libevent. The write high watermark
+// is always 0, since SetWatermark ignores it. It is safe from any goroutine.
+func (bev *BufferEvent) GetWatermark(what event.Flag) (low, high int, err error) {
+	if what != event.Read && what != event.Write {
+		return 0, 0, fmt.Errorf("%w: GetWatermark of %v, not exactly Read or Write", ErrWatermark, what)
+	}
+	bev.mu.Lock()
+	defer bev.mu.Unlock()
+	if bev.state&bsFreed != 0 {
+		return 0, 0, ErrFreed
+	}
+	if what == event.Write {
+		return int(bev.wlow), 0, nil
+	}
+	return int(bev.rlow), int(bev.rhigh), nil
+}
