@@ -34,13 +34,12 @@ var idleTrim = 2 * time.Second
 // enabled, runs the read callback, and writes Output to the descriptor as
 // soon as it can, running the write callback when Output drains.
 //
-// Write, WriteString, Read, Enable, Disable, Enabled, SetWatermark,
-// SetTimeouts, SetCallbacks, Fd, Err and Free are safe from any goroutine.
-// Input and Output return the buffers themselves, which belong to the
-// loop's goroutine: use them only in callbacks or in functions handed to
-// (*event.Base).Submit, and not at the same time as other goroutines call
-// Write or Read. Callbacks run on the loop's goroutine without any lock
-// held, so they may call any method, Free included.
+// Each method says which goroutines may call it. Input and Output return
+// the buffers themselves, which belong to the loop's goroutine: use them
+// only in callbacks or in functions handed to (*event.Base).Submit, and not
+// at the same time as other goroutines call Write or Read. Callbacks run on
+// the loop's goroutine without any lock held, so they may call any method,
+// Free included.
 type BufferEvent struct {
 	mu   sync.Mutex
 	base *event.Base
@@ -57,7 +56,7 @@ type BufferEvent struct {
 
 	rtimeout time.Duration
 	wtimeout time.Duration
-	err      error // the socket error behind the last Error event (or a connect refused at once)
+	err      error // the error behind the last Error event (or a connect refused at once)
 	werr     error // sticky: after a write error Write refuses
 
 	// The small fields, packed: a BufferEvent is what every connection
@@ -66,8 +65,9 @@ type BufferEvent struct {
 	rlow, rhigh int32      // read watermarks; rhigh 0: no limit
 	wlow        int32      // write low watermark
 	enabled     event.Flag // Read and Write as the user asked
-	state       uint16
-	pendWhat    What  // event callback conditions held back by DeferCallbacks
+	work        uint16     // pending work: the bs* bits below
+	pendWhat    What       // event callback conditions held back by DeferCallbacks
+	life        lifecycle
 	opts        uint8 // the Options given to New
 
 	// runQueued's method value, made the first time it is handed to
@@ -75,29 +75,73 @@ type BufferEvent struct {
 	queuedFn func()
 }
 
-// BufferEvent state bits.
+// lifecycle is where a BufferEvent is in its life. Every edge, and the
+// method that takes it:
 //
-//	bsReading  ⇔ rev is pending (reading enabled, connected, not suspended)
-//	bsWriting  ⇔ wev is pending (connecting, or output waits for room)
-//	bsSuspended: input reached the read high watermark; reading resumes
-//	             when it is drained below.
+//	           New(-1)                          New(fd)
+//	              │                                │
+//	              ▼          SetFd(fd)             ▼
+//	         ┌─────────┐ ─────────────────▶ ┌─────────┐
+//	         │  idle   │ ◀───────────────── │  open   │ ◀────────────┐
+//	         └─────────┘     SetFd(-1)      └─────────┘              │
+//	           │  ▲   │                        │    │                │
+//	Connect    │  │   │ ConnectHostname        │    │ Connect        │
+//	(socket    │  │   ▼                        │    │                │ connectDoneLocked
+//	 made)     │  │ ┌───────────┐ ◀────────────┘    │                │ (Connected, Error
+//	           │  └─│ resolving │ ConnectHostname   │                │  or Writing|Timeout:
+//	           │    └───────────┘                   │                │  the fd stays)
+//	           │  resolvedLocked│ resolvedLocked    │                │
+//	           │  (error, no fd)│ (address)         ▼                │
+//	           │                └────────────▶ ┌────────────┐        │
+//	           └─────────────────────────────▶ │ connecting │ ───────┘
+//	                                           └────────────┘
+//	   resolvedLocked with an error and an fd goes back to open.
+//	   Free takes every state to freed, which is final.
+//
+// Invariants: fd == -1 in idle and freed; fd >= 0 in open and connecting;
+// resolving keeps the fd it was entered with. Reading and writing happen
+// only with fd >= 0 outside connecting (hasIO).
+type lifecycle uint8
+
 const (
-	bsFreed       uint16 = 1 << iota
-	bsConnecting         // waiting for a non-blocking connect to finish
-	bsResolving          // ConnectHostname is resolving
-	bsSuspended          // reading stopped at the read high watermark
-	bsWriting            // wev is pending
-	bsReading            // rev is pending
-	bsFlushQueued        // a flush is due on the loop (see queueLocked)
-	bsInCallback         // the read callback runs: its output is written when it returns
-	bsTrimArmed          // rev's timeout is the idle trim, not a read timeout
-	bsDeferQueued        // runDeferred is due on the loop
-	bsPendRead           // DeferCallbacks: the read callback is due
-	bsPendWrite          // DeferCallbacks: the write callback is due
-	bsRefused            // Connect failed at once; err holds why
-	bsQueued             // runQueued is submitted and has not started
-	bsDeferFirst         // with both due, runDeferred was asked for first
+	lsIdle       lifecycle = iota // no descriptor
+	lsOpen                        // a descriptor, reading and writing as enabled
+	lsResolving                   // ConnectHostname's lookup runs on its own goroutine
+	lsConnecting                  // a non-blocking connect waits for wev
+	lsFreed                       // Free ran: no callback starts any more
 )
+
+// Pending work: the bits of BufferEvent.work, each with what holds while
+// it is set (checked by checkInvariants in the tests, between operations
+// on the loop's goroutine).
+const (
+	bsReading     uint16 = 1 << iota // ⇔ rev is pending (reading enabled, hasIO, not suspended)
+	bsWriting                        // ⇔ wev is pending (connecting, or Output waits for room)
+	bsSuspended                      // Input holds the read high watermark; ⇒ !bsReading
+	bsTrimArmed                      // rev's timeout is the idle trim, not a read timeout; ⇒ bsReading
+	bsInCallback                     // the read callback runs: its output is written when it returns
+	bsRefused                        // Connect failed at once; err holds why; ⇒ lsConnecting
+	bsFlushQueued                    // flushSubmitted is due on the loop; ⇒ bsQueued or runQueued runs
+	bsDeferQueued                    // runDeferred is due on the loop; ⇒ bsQueued or runQueued runs
+	bsQueued                         // runQueued is submitted and has not started
+	bsDeferFirst                     // with both kinds due, runDeferred was asked for first
+	bsPendRead                       // DeferCallbacks: the read callback is due; ⇒ bsDeferQueued
+	bsPendWrite                      // DeferCallbacks: the write callback is due; ⇒ bsDeferQueued
+)
+
+// hasIO reports whether the descriptor is there to read and write: not
+// before a descriptor is set, nor while a connect is under way.
+func (bev *BufferEvent) hasIO() bool { return bev.fd >= 0 && bev.life != lsConnecting }
+
+// settleLocked sets the lifecycle a descriptor change or the end of a
+// lookup leaves: open with a descriptor, idle without.
+func (bev *BufferEvent) settleLocked() {
+	if bev.fd >= 0 {
+		bev.life = lsOpen
+	} else {
+		bev.life = lsIdle
+	}
+}
 
 // New returns a BufferEvent on fd, a connected socket, or on
 // no descriptor yet (fd == -1) for Connect (bufferevent_socket_new). As in
@@ -122,6 +166,7 @@ func New(b *event.Base, fd int, opts Options) (*BufferEvent, error) {
 			return nil, err
 		}
 	}
+	bev.settleLocked()
 	return bev, nil
 }
 
@@ -160,18 +205,20 @@ func (bev *BufferEvent) writeEvent() (*event.Event, error) {
 // non-blocking if it is not), from now on, or on no descriptor with -1 (bufferevent_setfd).
 // The previous descriptor is not closed, whatever the options say; data
 // already buffered stays, and reading and writing resume on fd as enabled.
-// It is refused while a Connect is under way. Loop goroutine only (or
-// before the loop runs): it re-binds the events the loop dispatches.
+// It is refused while a Connect is under way, and returns the error if the
+// loop refuses to watch fd (or to take the flush of buffered output).
+// Loop goroutine only (or before the loop runs): it re-binds the events
+// the loop dispatches.
 func (bev *BufferEvent) SetFd(fd int) error {
 	if fd < -1 {
 		return fmt.Errorf("%w: %d", event.ErrBadFd, fd)
 	}
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
-	if bev.state&bsFreed != 0 {
+	switch bev.life {
+	case lsFreed:
 		return ErrFreed
-	}
-	if bev.state&(bsConnecting|bsResolving) != 0 {
+	case lsConnecting, lsResolving:
 		return ErrConnecting
 	}
 	bev.stopReadingLocked()
@@ -180,26 +227,25 @@ func (bev *BufferEvent) SetFd(fd int) error {
 	if bev.wev != nil {
 		bev.wev.Del()
 	}
-	if fd < 0 {
-		bev.fd = -1
-		return nil
+	bev.fd = -1
+	if fd >= 0 {
+		if err := bev.setFd(fd); err != nil {
+			bev.settleLocked()
+			return err
+		}
 	}
-	if err := bev.setFd(fd); err != nil {
-		bev.fd = -1
-		return err
-	}
+	bev.settleLocked()
 	if err := bev.startReadingLocked(); err != nil {
 		return err
 	}
-	bev.scheduleFlushLocked()
-	return nil
+	return bev.scheduleFlushLocked()
 }
 
 // SetCallbacks sets the read, write and event callbacks; nil disables one
 // (bufferevent_setcb). Safe from any goroutine.
 func (bev *BufferEvent) SetCallbacks(read, write func(*BufferEvent), eventcb func(*BufferEvent, What)) {
 	bev.mu.Lock()
-	if bev.state&bsFreed == 0 {
+	if bev.life != lsFreed {
 		bev.readcb, bev.writecb, bev.eventcb = read, write, eventcb
 	}
 	bev.mu.Unlock()
@@ -218,10 +264,10 @@ func (bev *BufferEvent) Fd() int {
 }
 
 // Err returns the error behind the last Error event: a syscall.Errno
-// such as ECONNREFUSED or ECONNRESET, or the resolver's error after
+// such as ECONNREFUSED or ECONNRESET, the resolver's error after
 // ConnectHostname (bufferevent_socket_get_dns_error and
-// EVUTIL_SOCKET_ERROR together). nil if there was none. Safe from any
-// goroutine.
+// EVUTIL_SOCKET_ERROR together), or the loop's refusal to watch the
+// descriptor. nil if there was none. Safe from any goroutine.
 func (bev *BufferEvent) Err() error {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
@@ -245,11 +291,12 @@ func (bev *BufferEvent) Enabled() event.Flag {
 }
 
 // Enable turns reading and/or writing on (bufferevent_enable); other bits
-// of what are ignored. Safe from any goroutine.
+// of what are ignored. It returns the error if the loop refuses to watch
+// the descriptor. Safe from any goroutine.
 func (bev *BufferEvent) Enable(what event.Flag) error {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
-	if bev.state&bsFreed != 0 {
+	if bev.life == lsFreed {
 		return ErrFreed
 	}
 	bev.enabled |= what & (event.Read | event.Write)
@@ -259,7 +306,7 @@ func (bev *BufferEvent) Enable(what event.Flag) error {
 		}
 	}
 	if what&event.Write != 0 {
-		bev.scheduleFlushLocked()
+		return bev.scheduleFlushLocked()
 	}
 	return nil
 }
@@ -270,14 +317,14 @@ func (bev *BufferEvent) Enable(what event.Flag) error {
 func (bev *BufferEvent) Disable(what event.Flag) error {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
-	if bev.state&bsFreed != 0 {
+	if bev.life == lsFreed {
 		return ErrFreed
 	}
 	bev.enabled &^= what & (event.Read | event.Write)
 	if what&event.Read != 0 {
 		bev.stopReadingLocked()
 	}
-	if what&event.Write != 0 && bev.state&bsConnecting == 0 {
+	if what&event.Write != 0 && bev.life != lsConnecting {
 		bev.stopWritingLocked()
 	}
 	return nil
@@ -286,9 +333,10 @@ func (bev *BufferEvent) Disable(what event.Flag) error {
 // startReadingLocked makes the read event pending, or re-arms its timeout,
 // if reading is enabled and nothing holds it back. Without a read timeout
 // the event carries the idle-trim timeout instead, if a buffer holds
-// storage to trim, and no timeout otherwise.
+// storage to trim, and no timeout otherwise. It returns the loop's refusal
+// to watch the descriptor.
 func (bev *BufferEvent) startReadingLocked() error {
-	if bev.fd < 0 || bev.enabled&event.Read == 0 || bev.state&(bsConnecting|bsSuspended|bsFreed) != 0 {
+	if !bev.hasIO() || bev.enabled&event.Read == 0 || bev.work&bsSuspended != 0 {
 		return nil
 	}
 	t := bev.rtimeout
@@ -296,40 +344,49 @@ func (bev *BufferEvent) startReadingLocked() error {
 	if trim {
 		t = idleTrim
 	}
-	if t == 0 && bev.state&bsReading != 0 {
+	if t == 0 && bev.work&bsReading != 0 {
 		bev.rev.RemoveTimer() // Add(0) would keep a read timeout just cleared
 	}
 	if err := bev.rev.Add(t); err != nil {
 		return err
 	}
-	bev.state |= bsReading
+	bev.work |= bsReading
 	if trim {
-		bev.state |= bsTrimArmed
+		bev.work |= bsTrimArmed
 	} else {
-		bev.state &^= bsTrimArmed
+		bev.work &^= bsTrimArmed
 	}
 	return nil
 }
 
 func (bev *BufferEvent) stopReadingLocked() {
-	if bev.state&bsReading != 0 {
+	if bev.work&bsReading != 0 {
 		bev.rev.Del()
-		bev.state &^= bsReading | bsTrimArmed
+		bev.work &^= bsReading | bsTrimArmed
 	}
 }
 
-func (bev *BufferEvent) startWritingLocked() {
-	if bev.state&bsWriting == 0 && bev.fd >= 0 {
-		if ev, err := bev.writeEvent(); err == nil && ev.Add(bev.wtimeout) == nil {
-			bev.state |= bsWriting
-		}
+// startWritingLocked makes the write event pending, making it first if
+// need be; it returns the loop's refusal.
+func (bev *BufferEvent) startWritingLocked() error {
+	if bev.work&bsWriting != 0 || bev.fd < 0 {
+		return nil
 	}
+	ev, err := bev.writeEvent()
+	if err == nil {
+		err = ev.Add(bev.wtimeout)
+	}
+	if err != nil {
+		return err
+	}
+	bev.work |= bsWriting
+	return nil
 }
 
 func (bev *BufferEvent) stopWritingLocked() {
-	if bev.state&bsWriting != 0 {
+	if bev.work&bsWriting != 0 {
 		bev.wev.Del()
-		bev.state &^= bsWriting
+		bev.work &^= bsWriting
 	}
 }
 
@@ -340,7 +397,8 @@ func (bev *BufferEvent) stopWritingLocked() {
 // holds the read high watermark (0: no limit), so a slow consumer bounds
 // the memory a fast peer can make it use. The write callback runs when
 // Output drains to the write low watermark. high is ignored for writing,
-// as libevent ignores it for a socket. Safe from any goroutine.
+// as libevent ignores it for a socket. It returns the error if reading
+// should resume and the loop refuses. Safe from any goroutine.
 func (bev *BufferEvent) SetWatermark(what event.Flag, low, high int) error {
 	if low < 0 || high < 0 || low > math.MaxInt32 || high > math.MaxInt32 ||
 		(what&event.Read != 0 && high > 0 && low > high) {
@@ -348,7 +406,7 @@ func (bev *BufferEvent) SetWatermark(what event.Flag, low, high int) error {
 	}
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
-	if bev.state&bsFreed != 0 {
+	if bev.life == lsFreed {
 		return ErrFreed
 	}
 	if what&event.Write != 0 {
@@ -359,24 +417,25 @@ func (bev *BufferEvent) SetWatermark(what event.Flag, low, high int) error {
 		if high > 0 && bev.input.Len() >= high {
 			bev.suspendLocked()
 		} else {
-			bev.resumeLocked()
+			return bev.resumeLocked()
 		}
 	}
 	return nil
 }
 
 func (bev *BufferEvent) suspendLocked() {
-	bev.state |= bsSuspended
+	bev.work |= bsSuspended
 	bev.stopReadingLocked()
 }
 
 // resumeLocked restarts reading stopped at the high watermark once Input is
-// below it again.
-func (bev *BufferEvent) resumeLocked() {
-	if bev.state&bsSuspended != 0 && (bev.rhigh == 0 || bev.input.Len() < int(bev.rhigh)) {
-		bev.state &^= bsSuspended
-		bev.startReadingLocked()
+// below it again; it returns the loop's refusal.
+func (bev *BufferEvent) resumeLocked() error {
+	if bev.work&bsSuspended != 0 && (bev.rhigh == 0 || bev.input.Len() < int(bev.rhigh)) {
+		bev.work &^= bsSuspended
+		return bev.startReadingLocked()
 	}
+	return nil
 }
 
 // SetTimeouts sets the read and write timeouts; 0 disables one
@@ -384,28 +443,30 @@ func (bev *BufferEvent) resumeLocked() {
 // unreadable that long while reading is enabled; a write timeout when
 // pending output (or a Connect) makes no progress for that long. Either
 // disables its direction and reports Reading|Timeout or Writing|Timeout;
-// Enable turns it back on. Safe from any goroutine.
+// Enable turns it back on. It returns the error if the loop refuses the
+// new timeouts. Safe from any goroutine.
 func (bev *BufferEvent) SetTimeouts(read, write time.Duration) error {
 	if read < 0 || write < 0 {
 		return fmt.Errorf("%w: %v, %v", event.ErrTimeout, read, write)
 	}
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
-	if bev.state&bsFreed != 0 {
+	if bev.life == lsFreed {
 		return ErrFreed
 	}
 	bev.rtimeout, bev.wtimeout = read, write
-	if bev.state&bsReading != 0 {
-		bev.startReadingLocked() // re-arms with the new timeout
+	var rerr, werr error
+	if bev.work&bsReading != 0 {
+		rerr = bev.startReadingLocked() // re-arms with the new timeout
 	}
-	if bev.state&bsWriting != 0 {
+	if bev.work&bsWriting != 0 {
 		if write > 0 {
-			bev.wev.Add(write)
+			werr = bev.wev.Add(write)
 		} else {
-			bev.wev.RemoveTimer()
+			werr = bev.wev.RemoveTimer()
 		}
 	}
-	return nil
+	return errors.Join(rerr, werr)
 }
 
 // Write appends p to Output; it is written to the socket as soon as it
@@ -421,7 +482,7 @@ func write[T string | []byte](bev *BufferEvent, p T) (int, error) {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
 	switch {
-	case bev.state&bsFreed != 0:
+	case bev.life == lsFreed:
 		return 0, ErrFreed
 	case bev.werr != nil:
 		return 0, bev.werr
@@ -429,7 +490,7 @@ func write[T string | []byte](bev *BufferEvent, p T) (int, error) {
 		return 0, nil
 	}
 	ringWrite(&bev.output, p)
-	bev.scheduleFlushLocked()
+	bev.scheduleFlushLocked() // refused only by a closed base, which runs nothing more
 	return len(p), nil
 }
 
@@ -439,36 +500,34 @@ func write[T string | []byte](bev *BufferEvent, p T) (int, error) {
 func (bev *BufferEvent) Read(p []byte) int {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
-	if bev.state&bsFreed != 0 {
+	if bev.life == lsFreed {
 		return 0
 	}
 	k := bev.input.CopyOut(p)
 	bev.input.drain(k)
-	bev.resumeLocked()
+	bev.inputDrainedLocked()
 	return k
 }
 
 // bufferChanged runs when user code changes Input or Output.
 func (bev *BufferEvent) bufferChanged(b *Buffer) {
+	bev.mu.Lock()
 	if b == &bev.output {
-		bev.outputChanged()
+		bev.scheduleFlushLocked() // refused only by a closed base
 	} else {
-		bev.inputChanged()
+		bev.inputDrainedLocked()
 	}
-}
-
-// outputChanged runs when user code changes Output directly.
-func (bev *BufferEvent) outputChanged() {
-	bev.mu.Lock()
-	bev.scheduleFlushLocked()
 	bev.mu.Unlock()
 }
 
-// inputChanged runs when user code drains Input directly.
-func (bev *BufferEvent) inputChanged() {
-	bev.mu.Lock()
-	bev.resumeLocked()
-	bev.mu.Unlock()
+// inputDrainedLocked resumes reading once Input is below the high
+// watermark. Its callers (Read, user code draining Input) may run on any
+// goroutine or inside a callback, so a refusal to resume is reported from
+// the loop, through runDeferred, as Reading|Error.
+func (bev *BufferEvent) inputDrainedLocked() {
+	if err := bev.resumeLocked(); err != nil {
+		bev.deferLocked(calls{what: bev.armFailedLocked(event.Read, err)})
+	}
 }
 
 // Free releases the BufferEvent (bufferevent_free): its events leave the
@@ -480,10 +539,11 @@ func (bev *BufferEvent) inputChanged() {
 func (bev *BufferEvent) Free() {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
-	if bev.state&bsFreed != 0 {
+	if bev.life == lsFreed {
 		return
 	}
-	bev.state = bsFreed | bev.state&(bsDeferQueued|bsQueued|bsDeferFirst)
+	bev.life = lsFreed
+	bev.work &= bsDeferQueued | bsQueued | bsDeferFirst
 	bev.rev.Free()
 	if bev.wev != nil {
 		bev.wev.Free()

@@ -1,44 +1,98 @@
 package bufferevent
 
-// Callbacks run on the loop's goroutine with the BufferEvent's lock
-// released, so they may call any method, Free included. Whoever runs one
-// reads it under the lock first and checks bsFreed again after it, since
-// the callback, or another goroutine, may have freed the BufferEvent.
+import "github.com/levent-go/levent/event"
+
+// Every entry point from the loop (onRead, onWrite, runQueued, Flush, the
+// end of a connect or of a lookup) has libevent's shape: take the lock
+// once, apply one transition (a *Locked method that neither takes nor
+// releases the lock), which returns the callbacks it calls for as a calls
+// value, release the lock, and run them last. The read callback is the one
+// exception, because what it writes is flushed when it returns: onRead and
+// runDeferred run it between two transitions (the read, then
+// readReturnedLocked with the flush).
+//
+// Callbacks run on the loop's goroutine with no lock held, so they may
+// call any method, Free included. Before running a second callback after a
+// first, run reads it again under the lock: the first may have freed the
+// BufferEvent or replaced its callbacks.
 //
 // With DeferCallbacks they do not run from inside the I/O handling:
-// the handler records which are due (bsPendRead, bsPendWrite, pendWhat)
-// and submits runDeferred, which runs them later in the same loop
+// dispatchLocked records which are due (bsPendRead, bsPendWrite,
+// pendWhat) and queues runDeferred, which runs them later in the same loop
 // iteration or the next, as libevent's deferred callbacks do.
 
-// reportLocked releases the lock and runs the event callback with what
-// (bufferevent_run_eventcb_), or defers it.
-func (bev *BufferEvent) reportLocked(what What) {
-	if Options(bev.opts)&DeferCallbacks != 0 {
-		bev.pendWhat |= what
-		bev.queueLocked(bsDeferQueued)
-		bev.mu.Unlock()
-		return
-	}
-	cb := bev.eventcb
-	bev.mu.Unlock()
-	if cb != nil {
-		cb(bev, what)
-	}
+// calls is the callbacks a transition calls for, read under the lock: at
+// most one of each, run in libevent's order (read, write, event). A value
+// type, so that collecting them allocates nothing.
+type calls struct {
+	read, write func(*BufferEvent)
+	event       func(*BufferEvent, What)
+	what        What // the conditions for event; set even when event is nil
 }
 
-// callWriteLocked releases the lock and runs the write callback, or
-// defers it.
-func (bev *BufferEvent) callWriteLocked() {
-	if Options(bev.opts)&DeferCallbacks != 0 {
-		bev.state |= bsPendWrite
-		bev.queueLocked(bsDeferQueued)
-		bev.mu.Unlock()
+// eventCallsLocked calls for the event callback with what
+// (bufferevent_run_eventcb_).
+func (bev *BufferEvent) eventCallsLocked(what What) calls {
+	return bev.dispatchLocked(calls{event: bev.eventcb, what: what})
+}
+
+// dispatchLocked returns c to run now, or, with DeferCallbacks, records it
+// as due and queues runDeferred, returning nothing to run.
+func (bev *BufferEvent) dispatchLocked(c calls) calls {
+	if Options(bev.opts)&DeferCallbacks == 0 {
+		return c
+	}
+	bev.deferLocked(c)
+	return calls{}
+}
+
+// deferLocked records c as due and queues runDeferred to run it from the
+// loop. Entry points that may run on any goroutine, or inside user code,
+// use it whatever the options say.
+func (bev *BufferEvent) deferLocked(c calls) {
+	if c.read == nil && c.write == nil && c.what == 0 {
 		return
 	}
-	cb := bev.writecb
-	bev.mu.Unlock()
-	if cb != nil {
-		cb(bev)
+	if c.read != nil {
+		bev.work |= bsPendRead
+	}
+	if c.write != nil {
+		bev.work |= bsPendWrite
+	}
+	bev.pendWhat |= c.what
+	bev.queueLocked(bsDeferQueued) // refused only by a closed base, which runs nothing more
+}
+
+// armFailedLocked is the transition taken when the loop refuses to watch
+// the descriptor for dir (event.Read or event.Write): the direction is
+// turned off, as after a socket error, and Err gives the refusal. It
+// returns what to report: Reading|Error or Writing|Error.
+func (bev *BufferEvent) armFailedLocked(dir event.Flag, err error) What {
+	bev.err = err
+	bev.enabled &^= dir
+	if dir == event.Read {
+		bev.stopReadingLocked()
+		return Reading | Error
+	}
+	bev.stopWritingLocked()
+	return Writing | Error
+}
+
+// run runs the write and event callbacks of c (the read callback has its
+// own step, see above). Between the two it reads the event callback again:
+// none after Free.
+func (c calls) run(bev *BufferEvent) {
+	if c.write != nil {
+		c.write(bev)
+		if c.event == nil {
+			return
+		}
+		bev.mu.Lock()
+		c.event = bev.eventcb // nil after Free
+		bev.mu.Unlock()
+	}
+	if c.event != nil {
+		c.event(bev, c.what)
 	}
 }
 
@@ -47,37 +101,62 @@ func (bev *BufferEvent) callWriteLocked() {
 // after Free, gives the buffers' storage back.
 func (bev *BufferEvent) runDeferred() {
 	bev.mu.Lock()
-	if bev.state&bsDeferQueued == 0 {
+	c := bev.takeDeferredLocked()
+	bev.mu.Unlock()
+	if c.read != nil {
+		c.read(bev)
+		bev.mu.Lock()
+		c = bev.readReturnedLocked(c)
 		bev.mu.Unlock()
-		return
 	}
-	bev.state &^= bsDeferQueued
-	due, what := bev.state&(bsPendRead|bsPendWrite), bev.pendWhat
-	bev.state &^= due
+	c.run(bev)
+}
+
+// takeDeferredLocked is the transition that takes the held-back
+// callbacks, or, after Free, the buffers' storage.
+func (bev *BufferEvent) takeDeferredLocked() calls {
+	if bev.work&bsDeferQueued == 0 {
+		return calls{}
+	}
+	due := bev.work & (bsPendRead | bsPendWrite)
+	c := calls{what: bev.pendWhat}
+	bev.work &^= bsDeferQueued | due
 	bev.pendWhat = 0
-	if bev.state&bsFreed != 0 {
+	if bev.life == lsFreed {
 		bev.input.reset()
 		bev.output.reset()
-		bev.mu.Unlock()
-		return
+		return calls{}
 	}
-	if cb := bev.readcb; due&bsPendRead != 0 && cb != nil {
-		bev.state |= bsInCallback
-		bev.mu.Unlock()
-		cb(bev)
-		bev.mu.Lock()
-		bev.state &^= bsInCallback
-		bev.flushAndReport() // may make the write callback due again
-		bev.mu.Lock()
+	if due&bsPendRead != 0 && bev.readcb != nil {
+		c.read = bev.readcb
+		bev.work |= bsInCallback
 	}
-	if cb := bev.writecb; due&bsPendWrite != 0 && cb != nil && bev.state&bsFreed == 0 {
-		bev.mu.Unlock()
-		cb(bev)
-		bev.mu.Lock()
+	if due&bsPendWrite != 0 {
+		c.write = bev.writecb
 	}
-	cb := bev.eventcb
-	bev.mu.Unlock()
-	if what != 0 && cb != nil {
-		cb(bev, what)
+	if c.what != 0 {
+		c.event = bev.eventcb
 	}
+	return c
+}
+
+// readReturnedLocked is the transition after the read callback returns:
+// Output, which the callback may have filled, goes out in one writev. rest
+// is what was due besides the read callback (runDeferred); its callbacks
+// are read again, since the read callback may have replaced them or freed
+// the BufferEvent. The result holds the callbacks the flush calls for and
+// those of rest.
+func (bev *BufferEvent) readReturnedLocked(rest calls) calls {
+	bev.work &^= bsInCallback
+	c := bev.flushLocked()
+	if bev.life == lsFreed {
+		return calls{}
+	}
+	if rest.write != nil {
+		c.write = bev.writecb
+	}
+	if rest.what != 0 {
+		c.event, c.what = bev.eventcb, c.what|rest.what
+	}
+	return c
 }

@@ -64,7 +64,7 @@ func TestClearedReadTimeoutGivesWayToIdleTrim(t *testing.T) {
 		waitLoop(t, b, "one byte in Input", func() bool { return bev.Input().Len() == 1 })
 		onLoop(t, b, func() { bev.Input().Drain(1) })
 	}
-	waitLoop(t, b, "the idle trim", func() bool { return bev.Input().Cap() == 0 && bev.state&bsTrimArmed == 0 })
+	waitLoop(t, b, "the idle trim", func() bool { return bev.Input().Cap() == 0 && bev.work&bsTrimArmed == 0 })
 	select {
 	case w := <-ev.ch:
 		t.Errorf("event callback: got %v, want none", w)
@@ -72,7 +72,7 @@ func TestClearedReadTimeoutGivesWayToIdleTrim(t *testing.T) {
 	}
 	// Data coming again arms the trim again.
 	unix.Write(peer, []byte("y"))
-	waitLoop(t, b, "the trim to be armed again", func() bool { return bev.state&bsTrimArmed != 0 })
+	waitLoop(t, b, "the trim to be armed again", func() bool { return bev.work&bsTrimArmed != 0 })
 }
 
 // waitLoop polls cond on the loop's goroutine until it holds.
@@ -343,7 +343,7 @@ func TestIdleTrimWaitsForStorage(t *testing.T) {
 		t.Fatalf("read event pending for %v with empty buffers, want Read without Timeout", what)
 	}
 	unix.Write(peer, []byte("x"))
-	waitLoop(t, b, "the trim to be armed by the first data", func() bool { return bev.state&bsTrimArmed != 0 })
+	waitLoop(t, b, "the trim to be armed by the first data", func() bool { return bev.work&bsTrimArmed != 0 })
 	if what, _ := bev.rev.Pending(event.Read | event.Timeout); what != event.Read|event.Timeout {
 		t.Errorf("read event pending for %v once Input holds data, want Read|Timeout", what)
 	}

@@ -47,10 +47,15 @@ func (bev *BufferEvent) Connect(network, address string) error {
 func (bev *BufferEvent) connect(family int, sa unix.Sockaddr) error {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
-	if bev.state&bsFreed != 0 {
+	return bev.connectLocked(family, sa)
+}
+
+// connectLocked is the transition from idle or open to connecting.
+func (bev *BufferEvent) connectLocked(family int, sa unix.Sockaddr) error {
+	switch bev.life {
+	case lsFreed:
 		return ErrFreed
-	}
-	if bev.state&bsConnecting != 0 {
+	case lsConnecting, lsResolving:
 		return ErrConnecting
 	}
 	created := false
@@ -69,40 +74,48 @@ func (bev *BufferEvent) connect(family int, sa unix.Sockaddr) error {
 	var errno unix.Errno
 	if err != nil && !(errors.As(err, &errno) && refusedAtOnce(errno)) {
 		if created {
-			bev.rev.Free()
-			if bev.wev != nil {
-				bev.wev.Free()
-			}
-			bev.rev, bev.wev = event.Event{}, nil
-			sock.Close(int(bev.fd))
-			bev.fd = -1
+			bev.dropCreatedFdLocked()
 		}
 		return err
 	}
-	bev.state |= bsConnecting
 	bev.stopReadingLocked()
 	bev.stopWritingLocked()
 	wev, err2 := bev.writeEvent()
+	if err2 == nil && inProgress {
+		err2 = wev.Add(bev.wtimeout)
+	}
 	if err2 != nil {
-		bev.state &^= bsConnecting
+		if created {
+			bev.dropCreatedFdLocked()
+		}
+		bev.settleLocked()
 		return err2
 	}
+	bev.life = lsConnecting
 	if inProgress {
-		if err := wev.Add(bev.wtimeout); err != nil {
-			bev.state &^= bsConnecting
-			return err
-		}
-		bev.state |= bsWriting
+		bev.work |= bsWriting
 		return nil
 	}
 	// Finished (or refused) at once: report it from the loop, as a
 	// write readiness, so that the callback never runs inside Connect.
 	if err != nil {
 		bev.err = errnoOf(err)
-		bev.state |= bsRefused
+		bev.work |= bsRefused
 	}
 	wev.Active(event.Write)
 	return nil
+}
+
+// dropCreatedFdLocked undoes the socket connectLocked made, when the
+// connect cannot start.
+func (bev *BufferEvent) dropCreatedFdLocked() {
+	bev.rev.Free()
+	if bev.wev != nil {
+		bev.wev.Free()
+	}
+	bev.rev, bev.wev = event.Event{}, nil
+	sock.Close(int(bev.fd))
+	bev.fd = -1
 }
 
 // refusedAtOnce lists the errors a non-blocking connect may return
@@ -116,30 +129,40 @@ func refusedAtOnce(e unix.Errno) bool {
 	return false
 }
 
-// finishConnectLocked ends a connect: Connected, or Error with the errno
-// (lock held on entry, released on return).
-func (bev *BufferEvent) finishConnectLocked() {
+// connectDoneLocked is the transition from connecting to open when wev
+// reports the end of a connect: it calls for Connected, or for Error with
+// the errno. A connection the loop then refuses to watch is reported as
+// Error too, with Err giving the refusal.
+func (bev *BufferEvent) connectDoneLocked() calls {
 	var err error
-	if bev.state&bsRefused != 0 {
+	if bev.work&bsRefused != 0 {
 		err = bev.err
 	} else {
 		err = sock.SocketError(int(bev.fd))
 	}
-	bev.state &^= bsConnecting | bsRefused
+	bev.work &^= bsRefused
+	bev.settleLocked()
 	if err != nil {
 		bev.err = errnoOf(err)
 		bev.stopWritingLocked()
-		bev.reportLocked(Error)
-		return
+		return bev.eventCallsLocked(Error)
 	}
-	bev.startReadingLocked()
+	err = bev.startReadingLocked()
 	// Output written while connecting goes out now; the socket is writable.
 	if bev.output.Len() > 0 && bev.enabled&event.Write != 0 {
-		bev.startWritingLocked()
+		if werr := bev.startWritingLocked(); err == nil {
+			err = werr
+		}
 	} else {
 		bev.stopWritingLocked()
 	}
-	bev.reportLocked(Connected)
+	if err != nil {
+		bev.err = err
+		bev.stopReadingLocked()
+		bev.stopWritingLocked()
+		return bev.eventCallsLocked(Error)
+	}
+	return bev.eventCallsLocked(Connected)
 }
 
 // ConnectHostname resolves host without blocking the loop, then connects
@@ -163,16 +186,14 @@ func (bev *BufferEvent) ConnectHostname(network, host string, port int) error {
 		return fmt.Errorf("bufferevent: ConnectHostname: port %d out of range", port)
 	}
 	bev.mu.Lock()
-	if bev.state&bsFreed != 0 {
-		bev.mu.Unlock()
+	defer bev.mu.Unlock()
+	switch bev.life {
+	case lsFreed:
 		return ErrFreed
-	}
-	if bev.state&(bsConnecting|bsResolving) != 0 {
-		bev.mu.Unlock()
+	case lsConnecting, lsResolving:
 		return ErrConnecting
 	}
-	bev.state |= bsResolving
-	bev.mu.Unlock()
+	bev.life = lsResolving
 	go bev.resolve(network, ipNet, host, port)
 	return nil
 }
@@ -182,26 +203,40 @@ func (bev *BufferEvent) resolve(network, ipNet, host string, port int) {
 	addr, err := lookupFirst(ipNet, host)
 	serr := bev.base.Submit(func() {
 		bev.mu.Lock()
-		bev.state &^= bsResolving
-		if bev.state&bsFreed != 0 {
-			bev.mu.Unlock()
-			return
-		}
+		c := bev.resolvedLocked(network, netip.AddrPortFrom(addr, uint16(port)), err)
 		bev.mu.Unlock()
-		if err == nil {
-			err = bev.Connect(network, netip.AddrPortFrom(addr, uint16(port)).String())
-		}
-		if err != nil {
-			bev.mu.Lock()
-			bev.err = err
-			bev.reportLocked(Error)
-		}
+		c.run(bev)
 	})
 	if serr != nil { // the base is closed: nobody is waiting
 		bev.mu.Lock()
-		bev.state &^= bsResolving
+		if bev.life == lsResolving {
+			bev.settleLocked()
+		}
 		bev.mu.Unlock()
 	}
+}
+
+// resolvedLocked is the transition out of resolving: the connect to addr,
+// or, if the lookup or the connect fails, back to idle or open with Error
+// reported and Err giving why.
+func (bev *BufferEvent) resolvedLocked(network string, addr netip.AddrPort, err error) calls {
+	if bev.life != lsResolving {
+		return calls{} // freed meanwhile
+	}
+	bev.settleLocked()
+	if err == nil {
+		var family int
+		var sa unix.Sockaddr
+		family, sa, err = sock.ResolveAddr(network, addr.String())
+		if err == nil {
+			err = bev.connectLocked(family, sa)
+		}
+	}
+	if err != nil {
+		bev.err = err
+		return bev.eventCallsLocked(Error)
+	}
+	return calls{}
 }
 
 // lookupNetIP is the resolver ConnectHostname uses; tests swap it.

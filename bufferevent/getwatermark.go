@@ -16,7 +16,7 @@ func (bev *BufferEvent) GetWatermark(what event.Flag) (low, high int, err error)
 	}
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
-	if bev.state&bsFreed != 0 {
+	if bev.life == lsFreed {
 		return 0, 0, ErrFreed
 	}
 	if what == event.Write {

@@ -198,7 +198,7 @@ func TestIdleConnectionMemory(t *testing.T) {
 			return false
 		}
 		for bev := range conns {
-			if bev.Input().Cap()+bev.Output().Cap() != 0 || bev.state&bsTrimArmed != 0 {
+			if bev.Input().Cap()+bev.Output().Cap() != 0 || bev.work&bsTrimArmed != 0 {
 				return false
 			}
 		}

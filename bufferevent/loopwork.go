@@ -18,37 +18,46 @@ package bufferevent
 
 // queueLocked marks the work kind (bsFlushQueued or bsDeferQueued) due and
 // makes sure runQueued is submitted. If the loop refuses (it is closed),
-// the work is dropped, as the loop would never run it.
-func (bev *BufferEvent) queueLocked(kind uint16) {
-	if bev.state&kind != 0 {
-		return
+// the work is dropped, as the loop would never run it, and the refusal
+// returned.
+func (bev *BufferEvent) queueLocked(kind uint16) error {
+	if bev.work&kind != 0 {
+		return nil
 	}
 	other := (bsFlushQueued | bsDeferQueued) &^ kind
-	if bev.state&other == 0 { // the first kind asked for runs first
+	if bev.work&other == 0 { // the first kind asked for runs first
 		if kind == bsDeferQueued {
-			bev.state |= bsDeferFirst
+			bev.work |= bsDeferFirst
 		} else {
-			bev.state &^= bsDeferFirst
+			bev.work &^= bsDeferFirst
 		}
 	}
-	if bev.state&bsQueued == 0 {
+	if bev.work&bsQueued == 0 {
 		if bev.queuedFn == nil {
 			bev.queuedFn = bev.runQueued
 		}
-		if bev.base.Submit(bev.queuedFn) != nil {
-			return
+		if err := bev.base.Submit(bev.queuedFn); err != nil {
+			return err
 		}
-		bev.state |= bsQueued
+		bev.work |= bsQueued
 	}
-	bev.state |= kind
+	bev.work |= kind
+	return nil
 }
 
 // runQueued runs on the loop's goroutine the work queueLocked asked for,
-// in the order it was asked.
+// in the order it was asked. A flush alone, the common case (a Write from
+// another goroutine or a callback), takes the lock once.
 func (bev *BufferEvent) runQueued() {
 	bev.mu.Lock()
-	bev.state &^= bsQueued
-	deferFirst := bev.state&bsDeferFirst != 0
+	bev.work &^= bsQueued
+	if bev.work&bsDeferQueued == 0 {
+		c := bev.queuedFlushLocked()
+		bev.mu.Unlock()
+		c.run(bev)
+		return
+	}
+	deferFirst := bev.work&bsDeferFirst != 0
 	bev.mu.Unlock()
 	if deferFirst {
 		bev.runDeferred()

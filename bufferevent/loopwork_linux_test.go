@@ -31,7 +31,7 @@ func TestFlushAndDeferredCallbacksRunInTheOrderAsked(t *testing.T) {
 			}, nil, nil)
 			deferRead := func() {
 				bev.mu.Lock()
-				bev.state |= bsPendRead
+				bev.work |= bsPendRead
 				bev.queueLocked(bsDeferQueued)
 				bev.mu.Unlock()
 			}
@@ -74,7 +74,7 @@ func TestWorkAskedFromADeferredCallbackIsNotLost(t *testing.T) {
 	onLoop(t, b, func() {
 		bev.WriteString("x") // the flush runs first, then the read callback
 		bev.mu.Lock()
-		bev.state |= bsPendRead
+		bev.work |= bsPendRead
 		bev.queueLocked(bsDeferQueued)
 		bev.mu.Unlock()
 	})

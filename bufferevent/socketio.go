@@ -25,24 +25,32 @@ import (
 // scheduleFlushLocked arranges for Output to be written: right after the
 // read callback when it is running, otherwise by a flush handed to the
 // loop with Submit. While the write event is pending the socket is full
-// and that event will write.
-func (bev *BufferEvent) scheduleFlushLocked() {
-	if bev.fd < 0 || bev.output.Len() == 0 || bev.enabled&event.Write == 0 ||
-		bev.state&(bsConnecting|bsWriting|bsFlushQueued|bsInCallback|bsFreed) != 0 {
-		return
+// and that event will write. It returns the loop's refusal of the flush
+// (a closed base).
+func (bev *BufferEvent) scheduleFlushLocked() error {
+	if !bev.hasIO() || bev.output.Len() == 0 || bev.enabled&event.Write == 0 ||
+		bev.work&(bsWriting|bsFlushQueued|bsInCallback) != 0 {
+		return nil
 	}
-	bev.queueLocked(bsFlushQueued)
+	return bev.queueLocked(bsFlushQueued)
 }
 
 // flushSubmitted is the flush scheduleFlushLocked asks the loop for.
 func (bev *BufferEvent) flushSubmitted() {
 	bev.mu.Lock()
-	if bev.state&bsFlushQueued == 0 {
-		bev.mu.Unlock()
-		return
+	c := bev.queuedFlushLocked()
+	bev.mu.Unlock()
+	c.run(bev)
+}
+
+// queuedFlushLocked is the transition for a queued flush: the flush, if
+// it is still due.
+func (bev *BufferEvent) queuedFlushLocked() calls {
+	if bev.work&bsFlushQueued == 0 {
+		return calls{}
 	}
-	bev.state &^= bsFlushQueued
-	bev.flushAndReport()
+	bev.work &^= bsFlushQueued
+	return bev.flushLocked()
 }
 
 // Flush writes as much of Output as the socket takes now
@@ -52,97 +60,106 @@ func (bev *BufferEvent) flushSubmitted() {
 // only: it may run callbacks.
 func (bev *BufferEvent) Flush() error {
 	bev.mu.Lock()
+	var c calls
+	var err error
 	switch {
-	case bev.state&bsFreed != 0:
-		bev.mu.Unlock()
-		return ErrFreed
+	case bev.life == lsFreed:
+		err = ErrFreed
 	case bev.fd < 0:
-		bev.mu.Unlock()
-		return ErrNoFd
+		err = ErrNoFd
+	default:
+		c = bev.flushLocked()
+		err = bev.werr
 	}
-	bev.flushAndReport()
-	bev.mu.Lock()
-	defer bev.mu.Unlock()
-	return bev.werr
+	bev.mu.Unlock()
+	c.run(bev)
+	return err
 }
 
-// flushAndReport writes Output (lock held on entry, released on return)
-// and runs the write or event callback the result calls for.
-func (bev *BufferEvent) flushAndReport() {
-	if bev.state&(bsFreed|bsConnecting) != 0 || bev.fd < 0 || bev.enabled&event.Write == 0 {
-		bev.mu.Unlock()
-		return
+// flushLocked is the flush transition: one writev of Output, if writing
+// is enabled and possible, and the callback its result calls for.
+func (bev *BufferEvent) flushLocked() calls {
+	if !bev.hasIO() || bev.enabled&event.Write == 0 {
+		return calls{}
 	}
-	bev.afterWrite(bev.writeOutLocked())
+	return bev.writeOutLocked()
 }
 
 // writeOutLocked makes one writev of Output and keeps the write event
-// pending exactly while output remains. It returns the condition to report
-// (Writing|Error) and whether anything was written.
-func (bev *BufferEvent) writeOutLocked() (What, bool) {
+// pending exactly while output remains. It calls for the event callback
+// on an error (Writing|Error), and for the write callback when something
+// was written and Output drained to the write low watermark.
+func (bev *BufferEvent) writeOutLocked() calls {
 	if bev.output.Len() == 0 {
 		bev.stopWritingLocked()
-		return 0, false
+		return calls{}
 	}
 	n, err := bev.output.writeFd(int(bev.fd), 0, true)
 	switch {
 	case err == unix.EAGAIN:
-		bev.startWritingLocked()
-		return 0, false
+		if err := bev.startWritingLocked(); err != nil {
+			return bev.eventCallsLocked(bev.armFailedLocked(event.Write, err))
+		}
+		return calls{}
 	case err != nil:
 		bev.werr = err
 		bev.err = errnoOf(err)
 		bev.enabled &^= event.Write
 		bev.stopWritingLocked()
-		return Writing | Error, false
+		return bev.eventCallsLocked(Writing | Error)
 	}
 	if bev.output.Len() > 0 {
-		bev.startWritingLocked()
+		if err := bev.startWritingLocked(); err != nil {
+			return bev.eventCallsLocked(bev.armFailedLocked(event.Write, err))
+		}
 	} else {
 		bev.stopWritingLocked()
 	}
-	return 0, n > 0
-}
-
-// afterWrite releases the lock and runs the callback a write calls for:
-// the event callback for an error, the write callback when Output drained
-// to the write low watermark.
-func (bev *BufferEvent) afterWrite(what What, wrote bool) {
-	switch {
-	case what != 0:
-		bev.reportLocked(what)
-	case wrote && bev.output.Len() <= int(bev.wlow) && bev.writecb != nil:
-		bev.callWriteLocked()
-	default:
-		bev.mu.Unlock()
+	if n > 0 && bev.output.Len() <= int(bev.wlow) && bev.writecb != nil {
+		return bev.dispatchLocked(calls{write: bev.writecb})
 	}
+	return calls{}
 }
 
-// onRead handles the read event (bufferevent_readcb).
+// onRead handles the read event (bufferevent_readcb): the read transition,
+// then, if it calls for the read callback, the callback and the flush of
+// what it wrote.
 func (bev *BufferEvent) onRead(fd int, what event.Flag) {
 	bev.mu.Lock()
-	if bev.state&bsFreed != 0 || fd != int(bev.fd) {
+	c := bev.readLocked(fd, what)
+	bev.mu.Unlock()
+	if c.read != nil {
+		c.read(bev)
+		bev.mu.Lock()
+		c = bev.readReturnedLocked(calls{})
 		bev.mu.Unlock()
-		return
+	}
+	c.run(bev)
+}
+
+// readLocked is the read transition: one readv into Input, or the read
+// event's timeout. It calls for the read callback (with bsInCallback set,
+// so that the callback's writes wait for readReturnedLocked), or for what
+// the end of stream, an error or the flush calls for.
+func (bev *BufferEvent) readLocked(fd int, what event.Flag) calls {
+	if bev.life == lsFreed || fd != int(bev.fd) {
+		return calls{}
 	}
 	if what&event.Read == 0 {
-		bev.readTimedOutLocked()
-		return
+		return bev.readTimeoutLocked()
 	}
 	room := 0 // no limit
 	if bev.rhigh > 0 {
 		room = int(bev.rhigh) - bev.input.Len()
 		if room <= 0 {
 			bev.suspendLocked()
-			bev.mu.Unlock()
-			return
+			return calls{}
 		}
 	}
 	_, err := bev.input.readFd(fd, room, true)
 	switch {
 	case err == unix.EAGAIN:
-		bev.mu.Unlock()
-		return
+		return calls{}
 	case err != nil:
 		what := Reading | EOF
 		if err != io.EOF {
@@ -151,48 +168,43 @@ func (bev *BufferEvent) onRead(fd int, what event.Flag) {
 		}
 		bev.enabled &^= event.Read
 		bev.stopReadingLocked()
-		bev.reportLocked(what)
-		return
+		return bev.eventCallsLocked(what)
 	}
-	if bev.state&bsTrimArmed == 0 && bev.rtimeout == 0 {
-		bev.startReadingLocked() // after an idle trim: arm it again
+	if bev.work&bsTrimArmed == 0 && bev.rtimeout == 0 {
+		// After an idle trim: arm it again.
+		if err := bev.startReadingLocked(); err != nil {
+			return bev.eventCallsLocked(bev.armFailedLocked(event.Read, err))
+		}
 	}
 	if bev.rhigh > 0 && bev.input.Len() >= int(bev.rhigh) {
 		bev.suspendLocked()
 	}
 	if bev.input.Len() >= max(int(bev.rlow), 1) && bev.readcb != nil {
-		if Options(bev.opts)&DeferCallbacks != 0 {
-			bev.state |= bsPendRead
-			bev.queueLocked(bsDeferQueued)
-		} else {
-			bev.state |= bsInCallback
-			cb := bev.readcb
-			bev.mu.Unlock()
-			cb(bev)
-			bev.mu.Lock()
-			bev.state &^= bsInCallback
+		if Options(bev.opts)&DeferCallbacks == 0 {
+			bev.work |= bsInCallback
+			return calls{read: bev.readcb}
 		}
+		bev.deferLocked(calls{read: bev.readcb})
 	}
-	// Write what the callback produced now, in one writev.
-	bev.flushAndReport()
+	// Nothing to run before it: write what is waiting now.
+	return bev.flushLocked()
 }
 
-// readTimedOutLocked handles the read event's timeout: the idle trim, or
-// the read timeout (lock held on entry, released on return).
-func (bev *BufferEvent) readTimedOutLocked() {
-	if bev.state&bsTrimArmed != 0 {
+// readTimeoutLocked is the transition for the read event's timeout: the
+// idle trim, or the read timeout.
+func (bev *BufferEvent) readTimeoutLocked() calls {
+	if bev.work&bsTrimArmed != 0 {
 		// Quiet for idleTrim: give empty buffers' storage back, and stop
 		// the timer until data comes again.
 		bev.input.Trim()
 		bev.output.Trim()
 		bev.rev.RemoveTimer()
-		bev.state &^= bsTrimArmed
-		bev.mu.Unlock()
-		return
+		bev.work &^= bsTrimArmed
+		return calls{}
 	}
 	bev.enabled &^= event.Read
 	bev.stopReadingLocked()
-	bev.reportLocked(Reading | Timeout)
+	return bev.eventCallsLocked(Reading | Timeout)
 }
 
 // onWrite handles the write event (bufferevent_writecb): the end of a
@@ -201,19 +213,28 @@ func (bev *BufferEvent) readTimedOutLocked() {
 // progress was made.
 func (bev *BufferEvent) onWrite(fd int, what event.Flag) {
 	bev.mu.Lock()
+	c := bev.writeReadyLocked(fd, what)
+	bev.mu.Unlock()
+	c.run(bev)
+}
+
+// writeReadyLocked is the transition for the write event.
+func (bev *BufferEvent) writeReadyLocked(fd int, what event.Flag) calls {
 	switch {
-	case bev.state&bsFreed != 0 || fd != int(bev.fd):
-		bev.mu.Unlock()
+	case bev.life == lsFreed || fd != int(bev.fd):
+		return calls{}
 	case what&event.Write == 0:
-		bev.state &^= bsConnecting
+		if bev.life == lsConnecting {
+			bev.settleLocked()
+			bev.work &^= bsRefused
+		}
 		bev.enabled &^= event.Write
 		bev.stopWritingLocked()
-		bev.reportLocked(Writing | Timeout)
-	case bev.state&bsConnecting != 0:
-		bev.finishConnectLocked()
-	default:
-		bev.afterWrite(bev.writeOutLocked())
+		return bev.eventCallsLocked(Writing | Timeout)
+	case bev.life == lsConnecting:
+		return bev.connectDoneLocked()
 	}
+	return bev.writeOutLocked()
 }
 
 // errnoOf unwraps the errno behind a Buffer I/O error.

@@ -77,7 +77,7 @@ func TestReadHighWatermarkBoundsInputWhileSlowReaderDrains(t *testing.T) {
 	tmp := make([]byte, perTick)
 	tick, err := event.New(b, -1, event.Persist, func(int, event.Flag) {
 		observe()
-		if bev.state&bsSuspended != 0 {
+		if bev.work&bsSuspended != 0 {
 			suspensions++
 		}
 		n, _ := bev.Input().Read(tmp)

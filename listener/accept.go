@@ -1,6 +1,8 @@
 package listener
 
 import (
+	"errors"
+	"net"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -22,54 +24,77 @@ var (
 )
 
 // onAccept drains the backlog (listener_read_cb): accept until EAGAIN,
-// handing each connection to the callback. The callback may disable or
-// free the listener, so its state is read again after each one.
+// handing each connection to the callback. Each accept has libevent's
+// shape: lock, the acceptLocked transition, unlock, then the callback it
+// calls for. The callback may disable or free the listener, so the state
+// is read again before each accept.
 func (l *Listener) onAccept(fd int, _ event.Flag) {
 	blocking := l.opts&LeaveSocketsBlocking != 0
 	for {
 		l.mu.Lock()
-		if l.freed || !l.enabled || l.paused || l.cb == nil {
-			l.mu.Unlock()
-			return
-		}
-		// The peer's address comes decoded from the kernel's sockaddr
-		// straight into the net.Addr the callback gets: one allocation
-		// per TCP connection, the only garbage an accept leaves.
-		nfd, peer, err := sock.Accept(fd, blocking, l.network)
-		if err != nil {
-			l.acceptFailedLocked(err)
-			return
-		}
-		l.delay = minBackoff
-		cb := l.cb
+		cb, nfd, peer, errcb, err := l.acceptLocked(fd, blocking)
 		l.mu.Unlock()
-		cb(l, nfd, peer)
+		switch {
+		case cb != nil:
+			cb(l, nfd, peer)
+		case err != nil && errcb != nil:
+			errcb(l, err)
+			return
+		default:
+			return
+		}
 	}
 }
 
-// acceptFailedLocked handles an accept error (lock held on entry,
-// released on return): EAGAIN ends the drain; anything else pauses
-// accepting and goes to the error callback.
-func (l *Listener) acceptFailedLocked(err error) {
-	if err == unix.EAGAIN {
-		l.mu.Unlock()
-		return
+// acceptLocked is the transition for one accept. It calls for the
+// callback with a connection, or for the error callback with an accept
+// error (accepting is then paused), or for nothing: the backlog is empty,
+// or the listener no longer accepts.
+func (l *Listener) acceptLocked(fd int, blocking bool) (cb Callback, nfd int, peer net.Addr, errcb ErrorCallback, err error) {
+	if l.freed || !l.enabled || l.paused || l.cb == nil {
+		return nil, -1, nil, nil, nil
 	}
+	// The peer's address comes decoded from the kernel's sockaddr
+	// straight into the net.Addr the callback gets: one allocation
+	// per TCP connection, the only garbage an accept leaves.
+	nfd, peer, err = sock.Accept(fd, blocking, l.network)
+	switch {
+	case err == unix.EAGAIN:
+		return nil, -1, nil, nil, nil
+	case err != nil:
+		return nil, -1, nil, l.errcb, l.acceptFailedLocked(err)
+	}
+	l.delay = minBackoff
+	return l.cb, nfd, peer, nil, nil
+}
+
+// acceptFailedLocked pauses accepting after a failed accept and returns
+// what to report: err, joined with the loop's refusal to pause (which
+// would leave the listener spinning or stopped for good).
+func (l *Listener) acceptFailedLocked(err error) error {
 	l.paused = true
-	l.syncLocked()
-	l.pause.Add(l.delay)
+	serr := l.syncLocked()
+	perr := l.pause.Add(l.delay)
 	l.delay = min(2*l.delay, maxBackoff)
-	errcb := l.errcb
-	l.mu.Unlock()
-	if errcb != nil {
-		errcb(l, err)
+	if serr != nil || perr != nil {
+		return errors.Join(err, serr, perr)
 	}
+	return err // as accept returned it: a unix.Errno such as EMFILE
 }
 
-// onPauseEnd resumes accepting after a back-off.
+// onPauseEnd resumes accepting after a back-off. If the loop refuses to
+// watch the socket again, the error callback gets the refusal: the
+// listener does not accept until Enable succeeds.
 func (l *Listener) onPauseEnd(int, event.Flag) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.paused = false
-	l.syncLocked()
+	var err error
+	if !l.freed {
+		l.paused = false
+		err = l.syncLocked()
+	}
+	errcb := l.errcb
+	l.mu.Unlock()
+	if err != nil && errcb != nil {
+		errcb(l, err)
+	}
 }

@@ -47,6 +47,9 @@ var (
 //
 // Enable, Disable, SetCallback, SetErrorCallback and Free are safe from
 // any goroutine, Free also from inside the callbacks.
+//
+// Locks: l.mu is taken before the base's lock (l.mu → base.mu), never
+// the other way, and never held while a callback runs.
 type Listener struct {
 	mu      sync.Mutex
 	base    *event.Base
@@ -71,7 +74,7 @@ type Listener struct {
 // address is written as Go writes it: ":9527", "127.0.0.1:0", "[::1]:0",
 // "/tmp/x.sock", or "@name" for Linux's abstract namespace. Addr reports
 // the address really bound, so port 0 works. backlog <= 0 picks the system
-// maximum.
+// maximum. Safe from any goroutine.
 //
 // The socket is levent's: Free always closes it and removes a unix socket
 // path it created, CloseOnFree or not (libevent leaks the socket without
@@ -111,6 +114,7 @@ func NewBind(b *event.Base, cb Callback, opts Options, backlog int, network, add
 // backlog < 0 with SOMAXCONN; with 0 a socket that is not listening yet
 // gets the system maximum. New makes fd non-blocking, and close-on-exec
 // with CloseOnExec. The descriptor stays the caller's unless CloseOnFree.
+// Safe from any goroutine.
 func New(b *event.Base, cb Callback, opts Options, backlog int, fd int) (*Listener, error) {
 	if err := checkArgs(b, opts); err != nil {
 		return nil, err
@@ -185,11 +189,12 @@ func (l *Listener) syncLocked() error {
 	return l.ev.Del()
 }
 
-// Enable starts accepting (evconnlistener_enable).
+// Enable starts accepting (evconnlistener_enable). It returns the error
+// if the loop refuses to watch the socket. Safe from any goroutine.
 func (l *Listener) Enable() error { return l.setEnabled(true) }
 
 // Disable stops accepting; connections wait in the kernel's backlog
-// (evconnlistener_disable).
+// (evconnlistener_disable). Safe from any goroutine.
 func (l *Listener) Disable() error { return l.setEnabled(false) }
 
 func (l *Listener) setEnabled(on bool) error {
@@ -203,7 +208,8 @@ func (l *Listener) setEnabled(on bool) error {
 }
 
 // SetCallback replaces the accept callback (evconnlistener_set_cb); with
-// nil the listener stops accepting until a callback is set again.
+// nil the listener stops accepting until a callback is set again. Safe
+// from any goroutine.
 func (l *Listener) SetCallback(cb Callback) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -215,7 +221,7 @@ func (l *Listener) SetCallback(cb Callback) error {
 }
 
 // SetErrorCallback sets the callback for accept errors
-// (evconnlistener_set_error_cb).
+// (evconnlistener_set_error_cb). Safe from any goroutine.
 func (l *Listener) SetErrorCallback(cb ErrorCallback) {
 	l.mu.Lock()
 	if !l.freed {
@@ -224,14 +230,17 @@ func (l *Listener) SetErrorCallback(cb ErrorCallback) {
 	l.mu.Unlock()
 }
 
-// Fd returns the listening descriptor (evconnlistener_get_fd).
+// Fd returns the listening descriptor (evconnlistener_get_fd). Safe from
+// any goroutine.
 func (l *Listener) Fd() int { return l.fd }
 
 // Addr returns the address the listener is bound to, as the kernel reports
-// it (getsockname): the port chosen for port 0 included.
+// it (getsockname): the port chosen for port 0 included. Safe from any
+// goroutine.
 func (l *Listener) Addr() net.Addr { return l.addr }
 
-// Base returns the listener's base (evconnlistener_get_base).
+// Base returns the listener's base (evconnlistener_get_base). Safe from
+// any goroutine.
 func (l *Listener) Base() *event.Base { return l.base }
 
 // Free stops accepting and releases the listener (evconnlistener_free).

@@ -1,0 +1,62 @@
+package bufferevent
+
+import (
+	"testing"
+
+	"github.com/levent-go/levent/event"
+)
+
+// checkInvariants checks, on the loop's goroutine between operations, what
+// the lifecycle and the pending-work bits promise (see lifecycle and the
+// bs* constants), reporting each broken one with what was found.
+func checkInvariants(t testing.TB, b *event.Base, bev *BufferEvent) {
+	t.Helper()
+	var problems []string
+	onLoop(t, b, func() {
+		bev.mu.Lock()
+		defer bev.mu.Unlock()
+		problems = bev.brokenInvariantsLocked()
+	})
+	for _, p := range problems {
+		t.Errorf("invariant broken: %s", p)
+	}
+}
+
+func (bev *BufferEvent) brokenInvariantsLocked() []string {
+	var bad []string
+	check := func(ok bool, what string) {
+		if !ok {
+			bad = append(bad, what+" (life "+lifeName[bev.life]+", work "+workNames(bev.work)+")")
+		}
+	}
+	switch bev.life {
+	case lsIdle, lsFreed:
+		check(bev.fd == -1, "no descriptor in idle and freed")
+	case lsOpen, lsConnecting:
+		check(bev.fd >= 0, "a descriptor in open and connecting")
+	}
+	w := bev.work
+	rp, _ := bev.rev.Pending(event.Read)
+	check((w&bsReading != 0) == (rp != 0), "bsReading ⇔ rev pending")
+	wp := event.Flag(0)
+	if bev.wev != nil {
+		wp, _ = bev.wev.Pending(event.Write)
+	}
+	check((w&bsWriting != 0) == (wp != 0), "bsWriting ⇔ wev pending")
+	check(w&bsSuspended == 0 || w&bsReading == 0, "bsSuspended ⇒ !bsReading")
+	check(w&bsTrimArmed == 0 || w&bsReading != 0, "bsTrimArmed ⇒ bsReading")
+	check(w&bsRefused == 0 || bev.life == lsConnecting, "bsRefused ⇒ connecting")
+	check(w&bsInCallback == 0, "bsInCallback only while the read callback runs")
+	check(w&(bsFlushQueued|bsDeferQueued) == 0 || w&bsQueued != 0, "a kind due ⇒ runQueued submitted")
+	check(w&(bsPendRead|bsPendWrite) == 0 || w&bsDeferQueued != 0, "a callback due ⇒ runDeferred due")
+	check(bev.pendWhat == 0 || w&bsDeferQueued != 0, "pendWhat ⇒ runDeferred due")
+	check(bev.life != lsFreed || bev.readcb == nil && bev.writecb == nil && bev.eventcb == nil, "no callbacks after Free")
+	return bad
+}
+
+var lifeName = [...]string{lsIdle: "idle", lsOpen: "open", lsResolving: "resolving", lsConnecting: "connecting", lsFreed: "freed"}
+
+func workNames(w uint16) string {
+	return names(int(w), []string{"Reading", "Writing", "Suspended", "TrimArmed", "InCallback", "Refused",
+		"FlushQueued", "DeferQueued", "Queued", "DeferFirst", "PendRead", "PendWrite"})
+}
