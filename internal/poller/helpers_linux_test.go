@@ -21,8 +21,8 @@ const long = 20 * time.Second
 // descriptors.
 func forEachBackend(t *testing.T, test func(t *testing.T, p Poller)) {
 	t.Helper()
-	methods := Methods()
-	if len(methods) == 0 {
+	methods := allMethods()
+	if len(Methods()) == 0 {
 		t.Fatal("Methods() is empty, want at least one backend")
 	}
 	for _, name := range methods {
@@ -33,6 +33,9 @@ func forEachBackend(t *testing.T, test func(t *testing.T, p Poller)) {
 		})
 	}
 }
+
+// allMethods lists every backend, the opt-in ones included.
+func allMethods() []string { return append(Methods(), OptInMethods()...) }
 
 // openBackend opens the backend called name and closes it when the test
 // ends.
@@ -207,10 +210,12 @@ func mustNotReport(t *testing.T, p Poller, fd int, why string) {
 }
 
 // waitSyscalls are the system calls a backend's Wait blocks in: epoll_wait
-// and epoll_pwait2 for epoll, ppoll for poll. Go's runtime sleeps in
-// epoll_pwait, which is not listed, so its netpoller is never mistaken for
-// a backend's Wait.
-var waitSyscalls = map[int]bool{unix.SYS_EPOLL_WAIT: true, unix.SYS_EPOLL_PWAIT2: true, unix.SYS_PPOLL: true}
+// and epoll_pwait2 for epoll, ppoll for poll, io_uring_enter for io_uring.
+// Go's runtime sleeps in epoll_pwait, which is not listed, so its
+// netpoller is never mistaken for a backend's Wait.
+var waitSyscalls = map[int]bool{
+	unix.SYS_EPOLL_WAIT: true, unix.SYS_EPOLL_PWAIT2: true, unix.SYS_PPOLL: true, unix.SYS_IO_URING_ENTER: true,
+}
 
 // awaitBlockedWait returns once a thread of the test process is blocked in
 // a backend's wait system call, as /proc/self/task/*/syscall shows: the
