@@ -18,6 +18,7 @@ var backends = []struct {
 }{
 	{"epoll", Config{AvoidMethods: []string{"poll"}, IgnoreEnv: true}},
 	{"poll", Config{AvoidMethods: []string{"epoll"}, IgnoreEnv: true}},
+	{"io_uring", Config{Method: "io_uring", IgnoreEnv: true}},
 }
 
 // eachBackend runs f once per backend as a subtest.
