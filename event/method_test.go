@@ -46,6 +46,9 @@ func TestMethodAskedForByConfigOrEnvironment(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.want == "io_uring" {
+				skipWithoutIOURing(t)
+			}
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}

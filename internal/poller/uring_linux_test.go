@@ -11,10 +11,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// openURing opens an io_uring backend with the given ring sizes, closed
+// openURingT opens an io_uring backend with the given ring sizes, closed
 // when the test ends.
 func openURingT(t *testing.T, sq, cq uint32) *uring {
 	t.Helper()
+	skipUnavailable(t, "io_uring")
 	p, err := openURingSized(sq, cq)
 	if err != nil {
 		t.Fatalf("io_uring with SQ %d, CQ %d: %v", sq, cq, err)
@@ -58,6 +59,7 @@ func countEnters(t *testing.T) *int {
 // that matches ErrUnavailable (and the errno, where there is one) and says
 // what was missing, and leaves no descriptor open.
 func TestURingOpenFailsWhereTheKernelRefuses(t *testing.T) {
+	skipUnavailable(t, "io_uring")
 	realSetup, realRegister := uringSetup, uringRegister
 	t.Cleanup(func() { uringSetup, uringRegister = realSetup, realRegister })
 	tests := []struct {
@@ -340,6 +342,7 @@ func TestURingUpdateAndWaitDoNotAllocate(t *testing.T) {
 // Update and Wait after Close fail cleanly instead of touching the
 // unmapped rings.
 func TestURingUseAfterCloseFails(t *testing.T) {
+	skipUnavailable(t, "io_uring")
 	p, err := Open("io_uring")
 	if err != nil {
 		t.Fatal(err)

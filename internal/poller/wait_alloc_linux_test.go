@@ -9,6 +9,7 @@ import (
 // registered, so every Wait returns at once with one report.
 func readyBackend(tb testing.TB, name string) (Poller, []Event) {
 	tb.Helper()
+	skipUnavailable(tb, name)
 	p, err := Open(name)
 	if err != nil {
 		tb.Fatal(err)
