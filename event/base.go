@@ -31,6 +31,8 @@ type Base struct {
 	features Feature
 	maxFd    int
 	precise  bool // Config.PreciseTimer
+	// fallback says why the base is not on the method asked for.
+	fallback error
 
 	// Everything below is guarded by mu.
 	fds     slotTable // the events watching each descriptor
@@ -75,7 +77,7 @@ func NewBaseWithConfig(cfg Config) (*Base, error) {
 	if npri < 0 || npri > maxPriorities {
 		return nil, fmt.Errorf("%w: %d priorities (want 1..%d)", ErrPriority, cfg.Priorities, maxPriorities)
 	}
-	p, err := cfg.pickMethod()
+	p, fallback, err := cfg.pickMethod()
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +106,7 @@ func NewBaseWithConfig(cfg Config) (*Base, error) {
 		active:   make([]activeQueue, npri),
 		events:   make([]poller.Event, minEvents),
 		precise:  cfg.PreciseTimer,
+		fallback: fallback,
 	}
 	return b, nil
 }
@@ -193,7 +196,7 @@ func (b *Base) releaseLocked() error {
 	return err
 }
 
-// Method names the backend in use: "epoll" or "poll"
+// Method names the backend in use: "epoll", "poll" or "io_uring"
 // (event_base_get_method).
 func (b *Base) Method() string { return b.poller.Name() }
 

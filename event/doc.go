@@ -72,6 +72,15 @@
 //
 // epoll is the default on Linux and poll the fallback; LEVENT_NOEPOLL and
 // LEVENT_NOPOLL in the environment, or Config.AvoidMethods, exclude one.
+// io_uring (readiness through IORING_OP_POLL_ADD, every change and the
+// sleep in one io_uring_enter per iteration) is used only when asked for,
+// by Config.Method = "io_uring" or LEVENT_IOURING in the environment
+// (LEVENT_NOIOURING overrides both); where the kernel refuses it the base
+// runs on epoll and Base.MethodFallback says why. On io_uring a descriptor
+// closed while watched stays open in the kernel until its event is
+// deleted (the poll holds the file), and readiness reaches a nonblocking
+// loop a few microseconds after it happens when the poll was armed from
+// another thread.
 // Several events may watch one descriptor; their interest is counted and
 // the kernel is told only when the total changes, batched until the loop
 // next waits, so deleting and re-adding an event costs no system call. ET

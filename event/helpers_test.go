@@ -18,13 +18,33 @@ var backends = []struct {
 }{
 	{"epoll", Config{AvoidMethods: []string{"poll"}, IgnoreEnv: true}},
 	{"poll", Config{AvoidMethods: []string{"epoll"}, IgnoreEnv: true}},
+	{"io_uring", Config{Method: "io_uring", IgnoreEnv: true}},
 }
 
 // eachBackend runs f once per backend as a subtest.
 func eachBackend(t *testing.T, f func(t *testing.T, cfg Config)) {
 	t.Helper()
 	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) { f(t, be.cfg) })
+		t.Run(be.name, func(t *testing.T) {
+			if be.cfg.Method == "io_uring" {
+				skipWithoutIOURing(t)
+			}
+			f(t, be.cfg)
+		})
+	}
+}
+
+// skipWithoutIOURing skips the test where the kernel refuses io_uring (a
+// base asking for it runs on epoll there).
+func skipWithoutIOURing(t testing.TB) {
+	t.Helper()
+	b, err := NewBaseWithConfig(Config{Method: "io_uring", IgnoreEnv: true})
+	if err != nil {
+		t.Fatalf("NewBaseWithConfig(io_uring): %v", err)
+	}
+	defer b.Close()
+	if err := b.MethodFallback(); err != nil {
+		t.Skipf("no io_uring: %v", err)
 	}
 }
 

@@ -6,8 +6,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Close releases exactly the descriptors the backend opened (epoll: one,
-// poll: none).
+// Close releases exactly the descriptors the backend opened (epoll and
+// io_uring: one, poll: none).
 func TestCloseReleasesDescriptors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -15,9 +15,11 @@ func TestCloseReleasesDescriptors(t *testing.T) {
 	}{
 		{"epoll", 1},
 		{"poll", 0},
+		{"io_uring", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			skipUnavailable(t, tt.name)
 			before := countFDs(t)
 			p, err := Open(tt.name)
 			if err != nil {

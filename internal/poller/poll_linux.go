@@ -106,26 +106,32 @@ func (p *poll) Wait(events []Event, timeout time.Duration) (int, error) {
 		}
 		n--
 		p.fds[i].Revents = 0
-		var r Ready
-		if re&unix.POLLIN != 0 {
-			r |= ReadyIn
-		}
-		if re&unix.POLLOUT != 0 {
-			r |= ReadyOut
-		}
-		if re&unix.POLLRDHUP != 0 {
-			r |= ReadyRDHup
-		}
-		if re&unix.POLLHUP != 0 {
-			r |= ReadyHup
-		}
-		if re&(unix.POLLERR|unix.POLLNVAL) != 0 {
-			r |= ReadyErr
-		}
-		events[got] = Event{Fd: p.fds[i].Fd, Gen: p.gens[i], Ready: r}
+		events[got] = Event{Fd: p.fds[i].Fd, Gen: p.gens[i], Ready: pollReady(uint32(uint16(re)))}
 		got++
 	}
 	return got, nil
+}
+
+// pollReady translates poll(2) revents, which io_uring's poll results
+// share, into Ready bits.
+func pollReady(re uint32) Ready {
+	var r Ready
+	if re&unix.POLLIN != 0 {
+		r |= ReadyIn
+	}
+	if re&unix.POLLOUT != 0 {
+		r |= ReadyOut
+	}
+	if re&unix.POLLRDHUP != 0 {
+		r |= ReadyRDHup
+	}
+	if re&unix.POLLHUP != 0 {
+		r |= ReadyHup
+	}
+	if re&(unix.POLLERR|unix.POLLNVAL) != 0 {
+		r |= ReadyErr
+	}
+	return r
 }
 
 func (p *poll) Close() error { return nil }

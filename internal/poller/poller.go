@@ -98,3 +98,9 @@ var ErrUnsupported = errors.New("levent: no event backend for this platform yet 
 
 // ErrUnknownMethod is returned by Open for a name no backend has.
 var ErrUnknownMethod = errors.New("levent: unknown event method")
+
+// ErrUnavailable is matched by the error Open returns when the kernel
+// cannot provide the backend asked for: io_uring refused (ENOSYS, EPERM),
+// or lacking a feature or an opcode the backend needs. The error says
+// which, and matches the system call's errno where there is one.
+var ErrUnavailable = errors.New("levent: event method unavailable")

@@ -34,3 +34,6 @@ func FineSleep() {}
 
 // TimerSlack returns ErrUnsupported.
 func TimerSlack() (int, error) { return 0, ErrUnsupported }
+
+// OptInMethods lists the backends chosen only by name: none here.
+func OptInMethods() []string { return nil }

@@ -15,6 +15,9 @@ func TestMethodsOpenEveryBackend(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("Methods() = %q, want %q", got, want)
 	}
+	if got, want := OptInMethods(), []string{"io_uring"}; !slices.Equal(got, want) {
+		t.Errorf("OptInMethods() = %q, want %q", got, want)
+	}
 }
 
 func TestOpenUnknownMethodFails(t *testing.T) {
@@ -35,6 +38,7 @@ func TestFeaturesOfEachBackend(t *testing.T) {
 	}{
 		{"epoll", FeatureET | FeatureO1 | FeatureEarlyClose, true},
 		{"poll", FeatureFDs | FeatureEarlyClose, false},
+		{"io_uring", FeatureET | FeatureO1 | FeatureFDs | FeatureEarlyClose, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

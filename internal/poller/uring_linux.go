@@ -1,0 +1,491 @@
+package poller
+
+import (
+	"errors"
+	"os"
+	"sync"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// uring is the io_uring readiness backend: IORING_OP_POLL_ADD requests in
+// place of epoll registrations, and one io_uring_enter per Wait that both
+// submits every registration change queued since the last Wait and sleeps
+// for completions, with the timeout passed in the same call
+// (IORING_ENTER_EXT_ARG).
+//
+// # Level and edge
+//
+// A multishot poll (IORING_POLL_ADD_MULTI) posts one completion each time
+// the file wakes its waiters with a matching condition, and none while a
+// condition merely persists: that is edge-triggered readiness, and ET
+// registrations use it. Level-triggered ones, the default, use a one-shot
+// poll that Wait re-arms after reporting it: the re-armed poll is submitted
+// with the next Wait and completes at once, within that same call, if the
+// condition still holds, so every Wait reports a ready descriptor again
+// until it is consumed, as epoll does.
+//
+// The kernel adds EPOLLRDHUP (with ERR and HUP) to every poll's mask.
+// Reports are filtered back to what was asked; a one-shot poll that
+// completes with nothing asked-for (a peer that shut down its writing half
+// while only Out is watched and the send buffer is full) would complete
+// again at every re-arm, so that registration waits on a multishot poll
+// instead until something asked-for happens, then returns to one-shot.
+//
+// # Registrations and stale completions
+//
+// The backend keeps a table by descriptor number: the generation the base
+// gave, the mask, the mode, and a sequence number that changes with every
+// Update. A request's user_data carries the descriptor and that sequence,
+// never a pointer:
+//
+//	bit  63     1 = the completion of a POLL_REMOVE itself, ignored
+//	bits 62..32 sequence of the registration (31 bits, per descriptor)
+//	bits 31..0  descriptor number
+//
+// A completion whose sequence is not the descriptor's current one belongs
+// to a registration that was removed or changed (possibly for an earlier
+// owner of a reused number) and is dropped. Every change cancels the old
+// request (POLL_REMOVE by user_data) and adds a new one; an io_uring poll
+// holds a reference on its file, so a descriptor closed while still
+// registered stays open in the kernel until its registration is removed.
+//
+// Update itself makes no system call: it edits the table and queues the
+// cancellations and additions, which the next Wait turns into SQEs and
+// submits (an SQ that fills up is submitted on the spot, and its filling
+// continues).
+//
+// # Concurrency
+//
+// Concurrent reports true. The kernel reads SQEs only during
+// io_uring_enter, so a change made while another goroutine sleeps in Wait
+// would sit unseen in the SQ; instead an Update that finds a Wait asleep
+// submits its own entries with a non-blocking io_uring_enter (any thread
+// may submit to a ring; the kernel serialises submitters), exactly one
+// system call, as epoll_ctl is, and no wake-up of the loop. A mutex guards
+// the table and the SQ side: Wait holds it except while it sleeps in the
+// kernel, so the loop's own path pays two uncontended lock pairs per Wait
+// and nothing per Update beyond the lock.
+//
+// # Overflow and interruptions
+//
+// The ring is set up with IORING_FEAT_NODROP: when the CQ is full the
+// kernel keeps completions in an overflow list and sets
+// IORING_SQ_CQ_OVERFLOW; Wait then enters with GETEVENTS to move them into
+// the CQ and reaps on, while the caller's events slice has room. A
+// multishot poll whose completion overflowed ends (no IORING_CQE_F_MORE)
+// and is re-armed. EINTR from io_uring_enter is an interrupted, empty wait;
+// ETIME is the timeout.
+type uring struct {
+	mu       sync.Mutex
+	r        *ring
+	fds      []uringFd // by descriptor number
+	removes  []uint64  // user_data of requests to cancel at the next flush
+	arms     []int32   // descriptors whose request is to be (re)added at the next flush
+	sleeping bool      // a Wait is in io_uring_enter without mu
+	epoch    uint32    // counts reaps, so a descriptor is reported once per Wait
+	skipCQE  uint8     // IOSQE_CQE_SKIP_SUCCESS where the kernel has it, else 0
+
+	ts  kernelTimespec // Wait's timeout and its argument block: fields, not
+	arg getEventsArg   // locals, so that they do not escape per call
+}
+
+// uringFd is the backend's record of one descriptor.
+type uringFd struct {
+	seq   uint32 // sequence of the current registration, 31 bits
+	gen   uint32 // the base's generation, reported back
+	mask  uint32 // poll events asked for: POLLIN, POLLOUT, POLLRDHUP
+	mode  uint8  // modeOff, modeLevel, modeEdge or modeParked
+	armed bool   // a request with seq is in the kernel or in the SQ
+	onArm bool   // fd is on the arms list
+	mark  uint32 // the epoch of the last reap that reported fd ...
+	at    int32  // ... and the index of its report in that Wait's events
+}
+
+// Registration modes.
+const (
+	modeOff    = iota // not registered
+	modeLevel         // level-triggered: one-shot poll, re-armed after each report
+	modeEdge          // edge-triggered: multishot poll
+	modeParked        // level-triggered, waiting on a multishot poll for an asked-for condition
+)
+
+const (
+	udRemove  = 1 << 63 // user_data of a POLL_REMOVE's own completion
+	seqMask   = 1<<31 - 1
+	cqeSkipOK = 1 << 6 // IOSQE_CQE_SKIP_SUCCESS
+	featSkip  = 1 << 11
+)
+
+// Default ring sizes: the SQ holds the changes of one iteration (more are
+// submitted in batches), the CQ the completions of one Wait; overflow
+// beyond it is kept by the kernel, not lost.
+var (
+	uringSQEntries uint32 = 256
+	uringCQEntries uint32 = 4096
+)
+
+func openURing() (Poller, error) {
+	p, err := openURingSized(uringSQEntries, uringCQEntries)
+	if err != nil {
+		return nil, err // not a nil *uring in a non-nil Poller
+	}
+	return p, nil
+}
+
+func openURingSized(sq, cq uint32) (*uring, error) {
+	r, features, err := newRing(sq, cq)
+	if err != nil {
+		return nil, err
+	}
+	p := &uring{r: r}
+	if features&featSkip != 0 {
+		p.skipCQE = cqeSkipOK
+	}
+	return p, nil
+}
+
+func (p *uring) Name() string { return "io_uring" }
+
+func (p *uring) Features() Feature {
+	return FeatureET | FeatureO1 | FeatureFDs | FeatureEarlyClose
+}
+
+func (p *uring) Concurrent() bool { return true }
+
+// uringMask is the poll mask of i; io_uring takes poll(2)'s bits.
+func uringMask(i Interest) uint32 { return uint32(uint16(pollMask(i))) }
+
+func userData(fd int32, seq uint32) uint64 { return uint64(seq&seqMask)<<32 | uint64(uint32(fd)) }
+
+func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
+	if fd < 0 {
+		return os.NewSyscallError("io_uring", unix.EBADF)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.r == nil {
+		return os.NewSyscallError("io_uring", unix.EBADF)
+	}
+	if fd >= len(p.fds) {
+		if new == 0 {
+			return nil
+		}
+		// The table grows to the largest number registered: make sure
+		// it is an open descriptor first, as the poll backend does.
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return os.NewSyscallError("io_uring", err)
+		}
+		p.fds = append(p.fds, make([]uringFd, fd+1-len(p.fds)+len(p.fds)/2)...)
+	}
+	st := &p.fds[fd]
+	p.cancel(int32(fd), st)
+	st.seq = (st.seq + 1) & seqMask
+	if new == 0 {
+		st.mode = modeOff
+		return p.submitIfSleeping()
+	}
+	st.gen, st.mask = gen, uringMask(new)
+	st.mode = modeLevel
+	if new&ET != 0 {
+		st.mode = modeEdge
+	}
+	p.arm(int32(fd), st)
+	return p.submitIfSleeping()
+}
+
+// cancel queues the removal of fd's request, if it has one.
+func (p *uring) cancel(fd int32, st *uringFd) {
+	if st.armed {
+		p.removes = append(p.removes, userData(fd, st.seq))
+		st.armed = false
+	}
+}
+
+// arm queues fd's request to be added at the next flush.
+func (p *uring) arm(fd int32, st *uringFd) {
+	if !st.onArm {
+		st.onArm = true
+		p.arms = append(p.arms, fd)
+	}
+}
+
+// submitIfSleeping hands queued changes to the kernel at once when a Wait
+// sleeps in io_uring_enter, which would not look at the SQ again before it
+// returns.
+func (p *uring) submitIfSleeping() error {
+	if !p.sleeping {
+		return nil
+	}
+	if err := p.flush(); err != nil {
+		return err
+	}
+	return p.submit()
+}
+
+// flush turns the queued cancellations and additions into SQEs, submitting
+// whenever the SQ fills.
+func (p *uring) flush() error {
+	for i, ud := range p.removes {
+		s, err := p.sqe()
+		if err != nil {
+			p.removes = append(p.removes[:0], p.removes[i:]...)
+			return err
+		}
+		*s = sqe{opcode: opPollRemove, flags: p.skipCQE, fd: -1, addr: ud, userData: udRemove}
+	}
+	p.removes = p.removes[:0]
+	for i, fd := range p.arms {
+		st := &p.fds[fd]
+		if st.mode == modeOff || st.armed {
+			st.onArm = false
+			continue
+		}
+		s, err := p.sqe()
+		if err != nil {
+			p.arms = append(p.arms[:0], p.arms[i:]...)
+			return err
+		}
+		st.onArm, st.armed = false, true
+		var flags uint32
+		if st.mode != modeLevel {
+			flags = pollAddMulti
+		}
+		*s = sqe{opcode: opPollAdd, fd: fd, opFlags: st.mask, len: flags, userData: userData(fd, st.seq)}
+	}
+	p.arms = p.arms[:0]
+	return nil
+}
+
+// sqe returns a free SQE, submitting the full SQ to make room.
+func (p *uring) sqe() (*sqe, error) {
+	if s := p.r.next(); s != nil {
+		return s, nil
+	}
+	if err := p.submit(); err != nil {
+		return nil, err
+	}
+	if s := p.r.next(); s != nil {
+		return s, nil
+	}
+	return nil, os.NewSyscallError("io_uring_enter", unix.EBUSY)
+}
+
+// submit hands every published SQE to the kernel without waiting.
+func (p *uring) submit() error {
+	for {
+		n := p.r.publish()
+		if n == 0 {
+			return nil
+		}
+		_, err := uringEnter(p.r.fd, n, 0, 0, nil, 0)
+		switch err {
+		case nil:
+			if p.r.queued() == n {
+				// Nothing consumed (the kernel could not take more
+				// requests now): leave the rest to the next Wait.
+				return os.NewSyscallError("io_uring_enter", unix.EAGAIN)
+			}
+		case unix.EINTR:
+		default:
+			return os.NewSyscallError("io_uring_enter", err)
+		}
+	}
+}
+
+func (p *uring) Wait(events []Event, timeout time.Duration) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.r == nil {
+		return 0, os.NewSyscallError("io_uring_enter", unix.EBADF)
+	}
+	if len(events) == 0 {
+		return 0, os.NewSyscallError("io_uring_enter", unix.EINVAL)
+	}
+	for {
+		if err := p.flush(); err != nil {
+			if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EBUSY) {
+				return 0, err
+			}
+			// The kernel takes no more requests for now (it is short
+			// of memory, or wants completions reaped first): report
+			// what is there; the next Wait submits the rest.
+			return p.reap(events), nil
+		}
+		toSubmit := p.r.publish()
+		var err error
+		switch {
+		case timeout == 0:
+			if over := p.r.overflowed(); toSubmit > 0 || over {
+				var flags uint32
+				if over {
+					flags = enterGetEvents // moves overflowed completions to the CQ
+				}
+				_, err = uringEnter(p.r.fd, toSubmit, 0, flags, nil, 0)
+			}
+		case p.r.cqReady() > 0:
+			// Completions are waiting: reap them instead of sleeping
+			// (submitting what is queued on the way).
+			if toSubmit > 0 {
+				_, err = uringEnter(p.r.fd, toSubmit, 0, 0, nil, 0)
+			}
+		default:
+			err = p.sleep(toSubmit, timeout)
+			if p.r == nil {
+				return 0, os.NewSyscallError("io_uring_enter", unix.EBADF)
+			}
+		}
+		switch err {
+		case nil, unix.ETIME, unix.EINTR, unix.EBUSY:
+			// EBUSY: the kernel wants the CQ (or its overflow) reaped
+			// before it takes more; reaping does that.
+		default:
+			return 0, os.NewSyscallError("io_uring_enter", err)
+		}
+		n := p.reap(events)
+		if n > 0 || timeout >= 0 || err == unix.EINTR {
+			return n, nil
+		}
+		// Waiting forever, woken by nothing to report (completions of
+		// cancelled requests): wait again.
+	}
+}
+
+// sleep submits toSubmit SQEs and waits for one completion or timeout,
+// without mu held so that Update can run meanwhile.
+func (p *uring) sleep(toSubmit uint32, timeout time.Duration) error {
+	flags := uint32(enterGetEvents)
+	var arg unsafe.Pointer
+	var argSize uintptr
+	if timeout > 0 {
+		p.ts = kernelTimespec{sec: int64(timeout / time.Second), nsec: int64(timeout % time.Second)}
+		p.arg = getEventsArg{ts: uint64(uintptr(unsafe.Pointer(&p.ts)))}
+		flags |= enterExtArg
+		arg, argSize = unsafe.Pointer(&p.arg), unsafe.Sizeof(p.arg)
+	}
+	fd := p.r.fd
+	p.sleeping = true
+	p.mu.Unlock()
+	_, err := uringEnter(fd, toSubmit, 1, flags, arg, argSize)
+	p.mu.Lock()
+	p.sleeping = false
+	return err
+}
+
+// reap turns completions into reports, at most len(events), one per
+// descriptor (later completions for a descriptor already reported merge
+// into its report), and moves overflowed completions into the CQ while
+// there is room.
+func (p *uring) reap(events []Event) int {
+	if p.epoch++; p.epoch == 0 {
+		for i := range p.fds {
+			p.fds[i].mark = 0
+		}
+		p.epoch = 1
+	}
+	r := p.r
+	n := 0
+	for {
+		head, tail := r.cqBounds()
+		for ; head != tail; head++ {
+			c := &r.cqes[head&r.cqMask]
+			if !p.complete(c, events, &n) {
+				r.release(head)
+				return n
+			}
+		}
+		r.release(head)
+		if n == len(events) || !r.overflowed() {
+			return n
+		}
+		// Completions wait in the kernel's overflow list: an enter
+		// with GETEVENTS and nothing to wait for moves them to the CQ.
+		if _, err := uringEnter(r.fd, 0, 0, enterGetEvents, nil, 0); err != nil && err != unix.EINTR && err != unix.EBUSY {
+			return n
+		}
+	}
+}
+
+// complete handles one completion. It returns false, leaving the
+// completion in the CQ, when it needs a new report and events is full.
+func (p *uring) complete(c *cqe, events []Event, n *int) bool {
+	if c.userData&udRemove != 0 {
+		return true
+	}
+	fd, seq := int32(uint32(c.userData)), uint32(c.userData>>32)
+	if int(fd) >= len(p.fds) {
+		return true
+	}
+	st := &p.fds[fd]
+	if st.mode == modeOff || st.seq != seq {
+		return true // a registration removed or replaced since
+	}
+	var ready Ready
+	switch {
+	case c.res == -int32(unix.ECANCELED):
+		// Cancelled by the kernel, not by us (ours carry an old
+		// sequence): the task that submitted it exited. Add it again.
+	case c.res < 0:
+		// The descriptor was closed before the poll was submitted
+		// (EBADF), or the kernel refused it: an error condition, as
+		// poll(2) reports POLLNVAL.
+		ready = ReadyErr
+	default:
+		ready = uringReady(uint32(c.res), st.mask)
+	}
+	if ready != 0 && st.mark != p.epoch && *n == len(events) {
+		return false
+	}
+	more := c.flags&cqeFMore != 0
+	if !more {
+		st.armed = false
+	}
+	switch {
+	case ready == 0 && st.mode == modeLevel && c.res >= 0:
+		// Only conditions nobody asked for (EPOLLRDHUP): re-arming a
+		// one-shot poll would complete again at once. Wait on a
+		// multishot poll for the next wake-up instead.
+		st.mode = modeParked
+	case ready != 0 && st.mode == modeParked:
+		// Back to level-triggered: cancel the multishot poll, re-add
+		// a one-shot one, which reports again if the level holds.
+		p.cancel(fd, st)
+		st.seq = (st.seq + 1) & seqMask
+		st.mode = modeLevel
+	}
+	if !st.armed {
+		p.arm(fd, st)
+	}
+	if ready == 0 {
+		return true
+	}
+	if st.mark == p.epoch {
+		events[st.at].Ready |= ready
+		return true
+	}
+	st.mark, st.at = p.epoch, int32(*n)
+	events[*n] = Event{Fd: fd, Gen: st.gen, Ready: ready}
+	*n++
+	return true
+}
+
+// uringReady translates a poll result, keeping only what mask asked for
+// plus the conditions always reported.
+func uringReady(res, mask uint32) Ready {
+	return pollReady(res & (mask | unix.POLLHUP | unix.POLLERR | unix.POLLNVAL))
+}
+
+// Close closes the ring. The kernel cancels every request, which releases
+// the files they held.
+func (p *uring) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.r == nil {
+		return nil
+	}
+	err := p.r.close()
+	p.r, p.fds, p.removes, p.arms = nil, nil, nil, nil
+	return err
+}
