@@ -53,13 +53,17 @@ else
 	report=${REPORT:-$root/BENCHMARKS.md} png=${PNG:-$here/echo.png}
 fi
 
-# name:port:binary[:server flags], in the order they take turns.
+# name:port:binary[:server flags[:environment]], in the order they take
+# turns.
 # levent-example is examples/echo, the program the README tells users to
 # run, built from the main module as `go run ./examples/echo` builds it;
 # -quiet stops its per-message log line, as its doc says to for load tests.
+# levent-uring is the same program on the io_uring backend, asked for by
+# the environment as a user would.
 all_servers=(
 	levent-bev:9001:levent-bev
 	levent-example:9008:levent-example:-quiet
+	levent-uring:9009:levent-example:-quiet:LEVENT_IOURING=1
 	levent-raw:9002:levent-raw
 	gonet:9003:gonet
 	gnet:9004:gnet
@@ -131,14 +135,15 @@ stop_server() {
 	srv_exit=$st
 }
 
-# attempt NAME PORT BINARY SERVER_FLAGS LOG FLAGS...: one run of a fresh
+# attempt NAME PORT BINARY SERVER_FLAGS LOG ENV FLAGS...: one run of a fresh
 # server under load; sets line to echoload's result line ("failed=1" if
 # none) with the exit statuses added.
 attempt() {
-	local name=$1 port=$2 exe=$3 log=$5 rc=0 pid srvflags
+	local name=$1 port=$2 exe=$3 log=$5 rc=0 pid srvflags srvenv
 	read -r -a srvflags <<<"$4"
-	shift 5
-	GOMAXPROCS=1 taskset -c 0 "$bin/$exe" -addr "127.0.0.1:$port" ${srvflags[@]+"${srvflags[@]}"} >"$log.server" 2>&1 &
+	read -r -a srvenv <<<"$6"
+	shift 6
+	env ${srvenv[@]+"${srvenv[@]}"} GOMAXPROCS=1 taskset -c 0 "$bin/$exe" -addr "127.0.0.1:$port" ${srvflags[@]+"${srvflags[@]}"} >"$log.server" 2>&1 &
 	pid=$!
 	line=$(GOMAXPROCS=1 taskset -c 1 "$bin/echoload" -addr "127.0.0.1:$port" -pid "$pid" -warmup "$warm" "$@" 2>"$log.client") || rc=$?
 	stop_server "$pid"
@@ -155,17 +160,17 @@ others_share() {
 		if (o < 0 || s <= 0) print 9; else printf "%.3f\n", o / s }' <<<"$1"
 }
 
-# run_one SCENARIO NAME PORT BINARY SERVER_FLAGS REP FLAGS...: a run, repeated while
+# run_one SCENARIO NAME PORT BINARY SERVER_FLAGS SERVER_ENV REP FLAGS...: a run, repeated while
 # other programs took more than busy_limit of a CPU during its window (at
 # most max_attempts times, and max_retries repeats in the whole script);
 # the attempt the others disturbed least is kept. Every attempt goes to
 # all.txt.
 run_one() {
-	local sc=$1 name=$2 port=$3 exe=$4 srvflags=$5 rep=$6 n=0 best="" best_share=99 share
-	shift 6
+	local sc=$1 name=$2 port=$3 exe=$4 srvflags=$5 srvenv=$6 rep=$7 n=0 best="" best_share=99 share
+	shift 7
 	while :; do
 		n=$((n + 1))
-		attempt "$name" "$port" "$exe" "$srvflags" "$out/logs/$sc-$name-$rep-$n" "$@"
+		attempt "$name" "$port" "$exe" "$srvflags" "$out/logs/$sc-$name-$rep-$n" "$srvenv" "$@"
 		echo "scenario=$sc server=$name rep=$rep attempt=$n $line" >>"$out/all.txt"
 		share=$(others_share "$line")
 		if awk -v a="$share" -v b="$best_share" 'BEGIN { exit !(a < b) }'; then
@@ -188,8 +193,8 @@ for sc in "${scenarios[@]}"; do
 	read -r -a flags <<<"${sc#*:}"
 	for ((rep = 1; rep <= reps; rep++)); do
 		for s in "${servers[@]}"; do
-			IFS=: read -r name port exe srvflags <<<"$s"
-			run_one "$id" "$name" "$port" "$exe" "$srvflags" "$rep" "${flags[@]}"
+			IFS=: read -r name port exe srvflags srvenv <<<"$s"
+			run_one "$id" "$name" "$port" "$exe" "$srvflags" "$srvenv" "$rep" "${flags[@]}"
 		done
 	done
 done
@@ -229,7 +234,8 @@ png_rel=$png
 
 levent's echo server, written as a user writes it (listener + bufferevent,
 \`bench/servers/levent-bev\`), and the echo server users run first
-(\`examples/echo\` with \`-quiet\`, as \`levent-example\`), side by side with
+(\`examples/echo\` with \`-quiet\`, as \`levent-example\`, and on io_uring with
+\`LEVENT_IOURING=1\` as \`levent-uring\`), side by side with
 the same server on libevent 2.1 (C), gnet v2, nbio, Go's net, levent's bare
 events and bare epoll (C), on one machine in one run. Written by
 \`bench/echo.sh\` from the results of the run below; do not edit by hand.

@@ -15,6 +15,10 @@
 // all levent's echo benchmark server does. bench/echo.sh measures this
 // program so (its levent-example row).
 //
+// With LEVENT_IOURING=1 in the environment the server runs on levent's
+// io_uring backend; where the kernel refuses io_uring it runs on epoll and
+// says why on standard error.
+//
 // The client connects with bufferevent_socket_connect, prints "Connected",
 // sends what it reads from standard input and prints each line that comes
 // back as "server say: ...". At the end of its input it closes its sending

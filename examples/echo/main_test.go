@@ -182,3 +182,40 @@ func TestServerListensOnPort9527ByDefault(t *testing.T) {
 		t.Fatalf("usage\n%s\ndoes not give :9527 as the default address", out)
 	}
 }
+
+// With io_uring asked for by the environment the server serves on it, and
+// prints nothing more than on epoll.
+func TestServerRunsOnIOURingWhenAskedTo(t *testing.T) {
+	t.Setenv("LEVENT_IOURING", "1")
+	bin := exampletest.Build(t, ".")
+	addr := "127.0.0.1:" + strconv.Itoa(exampletest.FreePort(t))
+	server := exampletest.Start(t, bin, "-addr", addr)
+	if l := server.NextLine(); strings.HasPrefix(l, "echo: running on ") {
+		t.Skipf("the kernel refuses io_uring here: %s", l)
+	} else if l != "listening on "+addr {
+		t.Fatalf("first line %q, want %q", l, "listening on "+addr)
+	}
+	c, r := dial(t, server, addr)
+	roundTrip(t, server, c, r, "over the ring\n")
+	c.Close()
+	server.ExpectLine("connection closed")
+	server.ExitsCleanly(syscall.SIGTERM)
+}
+
+// Asked for io_uring where it cannot be had (LEVENT_NOIOURING avoids it,
+// as a kernel that refuses it would), the server says which backend it
+// runs on instead, and why, and serves.
+func TestServerSaysWhenIOURingIsRefused(t *testing.T) {
+	t.Setenv("LEVENT_IOURING", "1")
+	t.Setenv("LEVENT_NOIOURING", "1")
+	bin := exampletest.Build(t, ".")
+	addr := "127.0.0.1:" + strconv.Itoa(exampletest.FreePort(t))
+	server := exampletest.Start(t, bin, "-addr", addr)
+	if l := server.NextLine(); !strings.HasPrefix(l, "echo: running on epoll: ") {
+		t.Fatalf("first line %q, want the fallback to epoll and its reason", l)
+	}
+	server.ExpectLine("listening on " + addr)
+	c, r := dial(t, server, addr)
+	roundTrip(t, server, c, r, "on epoll\n")
+	server.ExitsCleanly(syscall.SIGTERM)
+}

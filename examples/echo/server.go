@@ -42,6 +42,11 @@ func runServer(addr string, quiet bool) error {
 		return err
 	}
 	defer base.Close() // event_base_free(base), after the listener
+	if err := base.MethodFallback(); err != nil {
+		// LEVENT_IOURING asked for io_uring and the kernel refused it:
+		// say so, since the server runs, on another backend.
+		fmt.Fprintf(os.Stderr, "echo: running on %s: %v\n", base.Method(), err)
+	}
 	out, err := newLines(base)
 	if err != nil {
 		return err
