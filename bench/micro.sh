@@ -78,6 +78,7 @@ run_case() {
 		for impl in $impls; do
 			case $impl in
 			lev) line=$("$gobin" -impl=levent "$@") ;;
+			levu) line=$(LEVENT_IOURING=1 "$gobin" -impl=levent "$@") ;;
 			rt) line=$("$gobin" -impl=go-runtime-timers "$@") ;;
 			libev) line=$("$cbin" "$@") ;;
 			libev0) line=$("$cbin" "${@:1:$#-1}" 0) ;;
@@ -91,8 +92,8 @@ run_case() {
 start=$(date +%s)
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs; $reps repetition(s)" >&2
 
-run_case "pipechain(100,1,100)" "lev libev" pipechain 100 1 100
-run_case "pipechain(1000,100,10000)" "lev libev" pipechain 1000 100 10000
+run_case "pipechain(100,1,100)" "lev levu libev" pipechain 100 1 100
+run_case "pipechain(1000,100,10000)" "lev levu libev" pipechain 1000 100 10000
 if [[ $quick != 1 ]]; then
 	run_case "pipechain(10000,100,10000)" "lev libev" pipechain 10000 100 10000
 	run_case "pipechain(10000,1000,100000)" "lev libev" pipechain 10000 1000 100000
@@ -104,8 +105,8 @@ run_case "timer_churn(100000)" "lev libev rt" timer_churn 100000
 [[ $quick == 1 ]] || run_case "timer_churn(1000000)" "lev libev rt" timer_churn 1000000
 run_case "timer_fire(10000)" "lev libev rt libev0" timer_fire 10000 1
 [[ $quick == 1 ]] || run_case "timer_fire(100000)" "lev libev rt libev0" timer_fire 100000 1
-run_case "activate" "lev libev" activate
-run_case "loop_once" "lev libev" loop_once
+run_case "activate" "lev levu libev" activate
+run_case "loop_once" "lev levu libev" loop_once
 run_case "memory" "lev libev rt" memory
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - start)) s" >&2

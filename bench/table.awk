@@ -1,7 +1,8 @@
 # table.awk turns micro.sh's raw lines ("ID IMPL bench=... key=value ...",
 # one a run) into a table of medians with the ratios levent/libevent and
 # levent/go-runtime-timers, then checks levent's targets. IMPL is lev,
-# libev, rt or libev0 (libevent's coarse timer mode). Re-print a saved run
+# levu (levent on io_uring), libev, rt or libev0 (libevent's coarse timer
+# mode). Re-print a saved run
 # with: awk -v reps=3 -f bench/table.awk raw.txt
 function isparam(k) { return k ~ /^(bench|impl|pipes|active|writes|fds|n|r|precise)$/ }
 function isextra(k) { return k == "struct_bytes" || k == "heap_bytes_per_event" }
@@ -37,7 +38,7 @@ function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "-" : sprintf
 }
 END {
 	printf "medians of %d run(s); lev/libev and lev/go-rt are ratios of medians (lower is better for levent)\n\n", reps
-	printf "%-31s %-20s %11s %11s %11s %11s %9s %9s\n", "case", "metric", "levent", "libevent", "go-rt", "libev-coarse", "lev/libev", "lev/go-rt"
+	printf "%-31s %-20s %11s %11s %11s %11s %11s %9s %9s %9s\n", "case", "metric", "levent", "lev-uring", "libevent", "go-rt", "libev-coarse", "lev/libev", "uring/libev", "lev/go-rt"
 	for (c = 1; c <= nid; c++) {
 		id = ids[c]
 		for (m = 1; m <= nm[id]; m++) {
@@ -46,8 +47,9 @@ END {
 			C = ((id, "libev", k) in vals) ? median(vals[id, "libev", k]) : ""
 			R = ((id, "rt", k) in vals) ? median(vals[id, "rt", k]) : ""
 			C0 = ((id, "libev0", k) in vals) ? median(vals[id, "libev0", k]) : ""
-			med[id, "lev", k] = L; med[id, "libev", k] = C; med[id, "rt", k] = R
-			printf "%-31s %-20s %11s %11s %11s %11s %9s %9s\n", id, k, fmt(L), fmt(C), fmt(R), fmt(C0), ratio(L, C), ratio(L, R)
+			U = ((id, "levu", k) in vals) ? median(vals[id, "levu", k]) : ""
+			med[id, "lev", k] = L; med[id, "libev", k] = C; med[id, "rt", k] = R; med[id, "levu", k] = U
+			printf "%-31s %-20s %11s %11s %11s %11s %11s %9s %9s %9s\n", id, k, fmt(L), fmt(U), fmt(C), fmt(R), fmt(C0), ratio(L, C), ratio(U, C), ratio(L, R)
 		}
 	}
 	print ""
@@ -57,6 +59,7 @@ END {
 		if (id ~ /^pipechain/) check(id, "ns_per_event", med[id, "lev", "ns_per_event"], "<=", 1.0 * med[id, "libev", "ns_per_event"], "1.0x libevent")
 		if (id == "activate") check(id, "ns_per_cb", med[id, "lev", "ns_per_cb"], "<=", 1.5 * med[id, "libev", "ns_per_cb"], "1.5x libevent")
 		if (id == "loop_once") check(id, "ns_per_iter", med[id, "lev", "ns_per_iter"], "<=", 1.2 * med[id, "libev", "ns_per_iter"], "1.2x libevent")
+		if (id == "loop_once" && med[id, "levu", "ns_per_iter"] != "") check(id " io_uring", "ns_per_iter", med[id, "levu", "ns_per_iter"], "<=", 1.0 * med[id, "libev", "ns_per_iter"], "1.0x libevent")
 		if (id ~ /^timer_churn/) {
 			check(id, "ns_per_add", med[id, "lev", "ns_per_add"], "<=", med[id, "rt", "ns_per_add"], "go-runtime-timers")
 			check(id, "ns_per_del", med[id, "lev", "ns_per_del"], "<=", med[id, "rt", "ns_per_del"], "go-runtime-timers")
