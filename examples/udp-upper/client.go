@@ -80,7 +80,7 @@ func runClient(servaddr *unix.SockaddrInet4, wait time.Duration) error {
 }
 
 // onInput is the original's fgets: it sends each complete line read as one
-// datagram.
+// datagram, a line longer than maxLine in pieces of maxLine bytes.
 func (c *client) onInput(fd int, _ event.Flag) {
 	var buf [4096]byte
 	n, err := unix.Read(fd, buf[:])
@@ -110,8 +110,13 @@ func (c *client) onInput(fd int, _ event.Flag) {
 	c.line = c.line[:copy(c.line, rest)]
 }
 
-// send is the original's sendto, on a connected socket.
-func (c *client) send(datagram []byte) {
+// send is the original's sendto, on a connected socket, of what fgets
+// gave: up to its first NUL byte, since the length was strlen(buf).
+func (c *client) send(line []byte) {
+	datagram := line
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		datagram = line[:i]
+	}
 	// n = sendto(sockfd, buf, strlen(buf), 0, (struct sockaddr *)&servaddr, sizeof(servaddr))
 	if _, err := unix.Write(c.sockfd, datagram); err != nil {
 		fmt.Fprintf(os.Stderr, "sendto error: %v\n", err)

@@ -4,18 +4,28 @@
 //	udp-upper [-addr :6666]                         the server
 //	udp-upper -client [-addr 127.0.0.1:6666] [-wait 1s]   the client
 //
+// A message is one datagram. The client's is a line of its standard
+// input as fgets(buf, BUFSIZ, stdin) gave it, newline included, a line
+// longer than 8191 bytes in pieces of 8191, sent up to its first NUL byte
+// (sendto of strlen(buf) bytes). The server's answer is the datagram it
+// received, as many bytes, in upper case.
+//
 // The server's "while (1) { recvfrom; toupper; sendto; }" becomes a
 // persistent read event on the UDP socket: each datagram is answered with
 // its ASCII letters in upper case (toupper in the C locale; other bytes,
-// UTF-8 included, pass unchanged) and logged as "received from IP at PORT
-// N". It ends cleanly, with status 0, on SIGINT or SIGTERM.
+// UTF-8 and NUL included, pass unchanged) and logged as "received from IP
+// at PORT N". It answers the whole datagram, up to 65535 bytes, as the
+// notes' server (BUFSIZ, 8192 bytes) answers every line its client can
+// send; the other notes' server (MAXLINE, 80 bytes) cut longer datagrams
+// at 80, losing the rest. It ends cleanly, with status 0, on SIGINT or
+// SIGTERM.
 //
-// The client sends each line read from standard input as one datagram and
-// prints every reply as it arrives, from two persistent read events
-// (standard input and the socket) instead of the original's lock-step
-// fgets, sendto, recvfrom. At the end of its input it waits for the
-// outstanding replies, at most -wait, and exits 1 if some never came (UDP
-// may lose them; the original waited forever).
+// The client sends its lines and prints every reply as it arrives, from
+// two persistent read events (standard input and the socket) instead of
+// the original's lock-step fgets, sendto, recvfrom: the same datagrams go
+// out, without waiting for each answer. At the end of its input it waits
+// for the outstanding replies, at most -wait, and exits 1 if some never
+// came (UDP may lose them; the original waited forever).
 package main
 
 import (
@@ -32,7 +42,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// servPort is SERV_PORT.
+// servPort is SERV_PORT of the "# UDP" notes (seed 002); "UDP通信" (seed
+// 000) used 8000.
 const servPort = 6666
 
 func main() {

@@ -337,6 +337,19 @@ func TestRunWithInputFileFeedsTheFile(t *testing.T) {
 	}
 }
 
+func TestOutputIsWhatTheProgramPrinted(t *testing.T) {
+	t.Setenv(childEnv, "1")
+	if got, want := string(Output(t, "print a\nprint b\n", os.Args[0])), "ready\na\nb\n"; got != want {
+		t.Fatalf("output %q, want %q", got, want)
+	}
+}
+
+func TestOutputReportsAFailedRun(t *testing.T) {
+	t.Setenv(childEnv, "1")
+	msg := failure(t, func(tb testing.TB) { Output(tb, "exit 5\n", os.Args[0]) })
+	wantFailure(t, msg, "exit status 5")
+}
+
 func TestRunLoopRunsTheLoopAndStopsItAtTheEnd(t *testing.T) {
 	var stopped atomic.Bool
 	t.Run("loop", func(t *testing.T) {

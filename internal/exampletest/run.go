@@ -1,10 +1,12 @@
 package exampletest
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -38,4 +40,24 @@ func RunWithInputFile(t testing.TB, input, bin string, args ...string) ([]byte, 
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdin = f
 	return cmd.CombinedOutput()
+}
+
+// Output runs bin with args to its end, input on its standard input (a
+// pipe), and returns the bytes it wrote to standard output, exactly. A
+// failed run or one that lasts more than Timeout fails the test, with what
+// it wrote to standard error. The seeds' C clients end at the end of their
+// input, and a test compares what they printed with what a port printed.
+func Output(t testing.TB, input, bin string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdin = strings.NewReader(input)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, stderr.Bytes())
+	}
+	return out
 }
