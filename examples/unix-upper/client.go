@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -42,17 +43,20 @@ func runClient(path, bind string) error {
 
 	in := bufio.NewReader(os.Stdin)
 	for {
-		// while (fgets(buf, sizeof(buf), stdin) != NULL): fgets split lines
-		// longer than 4095 bytes; the line is read whole here.
-		line, err := in.ReadBytes('\n')
+		// while (fgets(buf, sizeof(buf), stdin) != NULL)
+		line, err := fgets(in, bufSize)
 		if len(line) > 0 {
-			if _, err := conn.Write(line); err != nil { // write(cfd, buf, strlen(buf))
+			// write(cfd, buf, strlen(buf)): up to the first NUL.
+			if i := bytes.IndexByte(line, 0); i >= 0 {
+				line = line[:i]
+			}
+			if _, err := conn.Write(line); err != nil {
 				return err
 			}
 			// len = read(cfd, buf, sizeof(buf)); write(STDOUT_FILENO, buf, len):
 			// one read may return only part of the answer, whose rest then
-			// came out after the next line's. The answer is as long as the
-			// line, and all of it is read.
+			// came out after the next line's, or never. The answer is as
+			// long as what was sent, and all of it is read.
 			answer := make([]byte, len(line))
 			if _, err := io.ReadFull(conn, answer); err != nil {
 				return fmt.Errorf("reading the answer: %w", err)
@@ -66,6 +70,27 @@ func runClient(path, bind string) error {
 			return err
 		}
 	}
+}
+
+// bufSize is the size of the original's char buf[4096].
+const bufSize = 4096
+
+// fgets is fgets(buf, size, stdin): the next line, newline included, or
+// its next size-1 bytes if it is longer; at the end of the input, the
+// bytes before it and io.EOF.
+func fgets(in *bufio.Reader, size int) ([]byte, error) {
+	var line []byte
+	for len(line) < size-1 {
+		c, err := in.ReadByte()
+		if err != nil {
+			return line, err
+		}
+		line = append(line, c)
+		if c == '\n' {
+			break
+		}
+	}
+	return line, nil
 }
 
 // removeStaleSocket is the original's unlink(CLIE_ADDR), which removed

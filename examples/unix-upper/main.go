@@ -15,9 +15,18 @@
 // server fails. The server removes its socket file when it exits, cleanly,
 // with status 0, on SIGINT or SIGTERM.
 //
+// The stream has no messages: the server answers each byte it reads with
+// its upper case, in the order read, whatever arrived with it. The client
+// sends what fgets(buf, 4096, stdin) gives, a line with its newline or
+// the next 4095 bytes of a longer one, up to its first NUL byte (write of
+// strlen(buf) bytes), and reads back as many bytes before it sends more.
+//
 // The client binds its own path (-bind; "" for none), connects, and sends
-// standard input line by line, printing each answer; it removes its path
-// at the end of its input or on SIGINT or SIGTERM, and exits 0.
+// standard input so, printing each answer; it removes its path at the end
+// of its input or on SIGINT or SIGTERM, and exits 0. The original printed
+// what one read returned, which could be part of the answer; a piece of
+// input that strlen made empty sent nothing and left it waiting forever
+// for an answer.
 package main
 
 import (
