@@ -3,6 +3,14 @@
 // from a persistent read event; another writes "hello,world-N" into it from
 // a persistent write event.
 //
+// A message is what the original writer wrote with one write: the string
+// "hello,world-N\n" and its terminating NUL (strlen(buf)+1 bytes). The
+// reader prints each read, of at most 1024 bytes, as the original did:
+// "read event: Yes " on one line, then "data len = LEN, buf = TEXT" where
+// TEXT is the chunk up to its first NUL, so a message's newline leaves a
+// blank line and a read that got several messages shows only the first.
+// Either side talks to the seed's C program for the other.
+//
 //	fifo -read  [-path myfifo]
 //	fifo -write [-path myfifo] [-interval 1s]
 //

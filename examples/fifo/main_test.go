@@ -16,29 +16,31 @@ import (
 
 var dataLine = regexp.MustCompile(`^data len = (\d+), buf = (.*)$`)
 
-// expectMessages reads the reader's output until it has printed messages
-// first, first+1, ... first+n-1, in order, and checks every line on the
-// way. A read that got two messages at once prints the second on a line of
-// its own.
+// expectMessages reads a reader's output (the Go reader's or the seed's C
+// reader's) until it has got messages first, first+1, ... first+n-1, in
+// order, and checks every line on the way. Each read prints "read event:
+// Yes ", then its length and its first message, whose newline leaves a
+// blank line; a read that got several messages at once shows only the
+// first, and its length says how many it got.
 func expectMessages(t *testing.T, p *exampletest.Proc, first, n int) {
 	t.Helper()
 	for next := first; next < first+n; {
-		want := fmt.Sprintf("hello,world-%d", next)
+		p.ExpectLine("read event: Yes ")
 		l := p.NextLine()
-		if l == "read event: Yes" {
-			continue
+		m := dataLine.FindStringSubmatch(l)
+		if want := fmt.Sprintf("hello,world-%d", next); m == nil || m[2] != want {
+			t.Fatalf("got %q, want a data line with buf = %q", l, want)
 		}
-		if m := dataLine.FindStringSubmatch(l); m != nil {
-			if m[2] != want {
-				t.Fatalf("got %q, want buf = %q", l, want)
-			}
-			if got, _ := strconv.Atoi(m[1]); got < len(want)+1 {
-				t.Fatalf("got %q, want data len >= %d", l, len(want)+1)
-			}
-		} else if l != want {
-			t.Fatalf("got %q, want a data line or %q", l, want)
+		p.ExpectLine("") // the message's own newline, then the format's
+		size, _ := strconv.Atoi(m[1])
+		got := 0
+		for ; size > 0; next++ {
+			size -= len(message(next))
+			got++
 		}
-		next++
+		if size != 0 {
+			t.Fatalf("got %q: not the length of whole messages from %d on", l, next-got)
+		}
 	}
 }
 

@@ -1,10 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"strings"
 
 	"github.com/levent-go/levent/event"
 	"golang.org/x/sys/unix"
@@ -112,12 +113,10 @@ func (r *reader) close() {
 	}
 }
 
-// readCB is read_cb: it prints each chunk that arrives.
+// readCB is read_cb: it prints each chunk that arrives as the original
+// did (see printChunk).
 func (r *reader) readCB(fd int, what event.Flag) {
 	// char buf[1024] = {0}; int len = read(fd, buf, sizeof(buf));
-	// The original read a full sizeof(buf) and printed buf with %s, so a
-	// 1024-byte chunk was printed without a terminating NUL; here exactly
-	// the bytes read are printed.
 	var buf [1024]byte
 	n, err := unix.Read(fd, buf[:])
 	switch {
@@ -127,7 +126,10 @@ func (r *reader) readCB(fd int, what event.Flag) {
 		r.err = os.NewSyscallError("read", err)
 		r.base.LoopExit(0)
 		return
-	case n == 0:
+	}
+	printChunk(os.Stdout, what, buf[:n])
+	// sleep(1) is gone: it stalled the whole loop, signals included.
+	if n == 0 {
 		// End of file: the last writer closed its end. The original kept
 		// its persistent event, and a FIFO with no writer stays readable
 		// (hang-up) forever, so it printed "data len = 0" in a loop that
@@ -141,13 +143,26 @@ func (r *reader) readCB(fd int, what event.Flag) {
 			return
 		}
 		fmt.Printf("waiting for a writer on %s\n", r.path)
-		return
 	}
-	fmt.Printf("read event: %s\n", yesNo(what&event.Read != 0))
-	// The writer's message carries its own newline; the original printed it
-	// and a second one, leaving a blank line after every message.
-	fmt.Printf("data len = %d, buf = %s\n", n, strings.TrimSuffix(string(buf[:n]), "\n"))
-	// sleep(1) is gone: it stalled the whole loop, signals included.
+}
+
+// printChunk prints what the original's read_cb printed for one read that
+// returned chunk:
+//
+//	printf("read event: %s \n", what & EV_READ ? "Yes" : "No");
+//	printf("data len = %d, buf = %s\n", len, buf);
+//
+// %s stops at the first NUL. The original's writer ends every message with
+// its NUL, so a read that got several messages shows only the first, and
+// each message's own newline is followed by the format's, a blank line. A
+// full 1024-byte chunk with no NUL is printed whole (the original ran past
+// its buffer).
+func printChunk(w io.Writer, what event.Flag, chunk []byte) {
+	text := chunk
+	if i := bytes.IndexByte(chunk, 0); i >= 0 {
+		text = chunk[:i]
+	}
+	fmt.Fprintf(w, "read event: %s \ndata len = %d, buf = %s\n", yesNo(what&event.Read != 0), len(chunk), text)
 }
 
 func yesNo(b bool) string {

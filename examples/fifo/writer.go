@@ -124,12 +124,10 @@ func (w *writer) tickCB(int, event.Flag) {
 // next tick.
 func (w *writer) writeCB(fd int, _ event.Flag) {
 	// sprintf(buf, "hello,world-%d\n", num++); write(fd, buf, strlen(buf)+1)
-	// The original also wrote the terminating NUL so that its reader's %s
-	// stopped there, which hid every message but the first when one read
-	// got several; the reader now prints the bytes it read, so the NUL
-	// is not sent. A message this short is written whole or not at all
-	// (PIPE_BUF).
-	msg := append(strconv.AppendInt([]byte("hello,world-"), int64(w.num), 10), '\n')
+	// The message is the string and its terminating NUL, as the original
+	// wrote it: its reader prints up to the NUL. A message this short is
+	// written whole or not at all (PIPE_BUF).
+	msg := message(w.num)
 	_, err := unix.Write(fd, msg)
 	switch {
 	case err == nil:
@@ -152,4 +150,10 @@ func (w *writer) writeCB(fd int, _ event.Flag) {
 		w.base.LoopExit(0)
 	}
 	// sleep(1) is gone: the timer paces the messages without stalling the loop.
+}
+
+// message is the writer's message number num: "hello,world-N\n" and the
+// NUL that ends the string, the strlen(buf)+1 bytes the original wrote.
+func message(num int) []byte {
+	return append(strconv.AppendInt([]byte("hello,world-"), int64(num), 10), '\n', 0)
 }

@@ -9,6 +9,9 @@
 // division, so a large prime takes a while). Anything else is answered
 // with an error line. Answers come back in the order of the requests on
 // each connection, whichever worker finishes first.
+// The seeds' thread pool is a library whose main only adds tasks: it
+// speaks no protocol and has no C client, so the line is this example's
+// own message, and nc or any line client talks to it.
 //
 // The loop reads a request line and puts it in the pool's queue (-queue
 // tasks at most); one of -workers goroutines (default: one per CPU)
