@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/levent-go/levent/event"
 	"golang.org/x/sys/unix"
@@ -97,9 +98,14 @@ func (c *client) stop(err error) {
 }
 
 // cmdReadData is cmd_read_data: what is typed goes to the server.
+//
+// Each read of standard input, at most 1023 bytes, is one message, sent
+// as the original sent it: its last newline, if it ends with one, turned
+// into a NUL, so that "hello\n" typed goes out as "hello\x00". The seeds'
+// servers read it as the C string "hello".
 func (c *client) cmdReadData(fd int, _ event.Flag) {
 	var msg [1024]byte
-	n, err := unix.Read(fd, msg[:]) // read(fd, msg, sizeof(msg) - 1)
+	n, err := unix.Read(fd, msg[:len(msg)-1]) // read(fd, msg, sizeof(msg) - 1)
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
 		return
@@ -118,25 +124,45 @@ func (c *client) cmdReadData(fd int, _ event.Flag) {
 		}
 		return
 	}
-	// The original replaced the newline with a NUL and sent the NUL, so the
-	// server's lines ran together; the line goes as typed.
+	if msg[n-1] == '\n' { // if (msg[ret - 1] == '\n') msg[ret - 1] = '\0'
+		msg[n-1] = 0
+	}
 	if err := writeAll(c.sockfd, msg[:n]); err != nil { // write(sockfd, msg, ret)
 		c.stop(fmt.Errorf("write to server failed!: %w", err))
 		return
 	}
-	// if (strncmp(msg, "exit", 4) == 0): the original then wrote 1024 NUL
-	// bytes, slept 100 ms, and exited 1; ending the loop closes the socket.
-	if bytes.HasPrefix(msg[:n], []byte("exit")) {
-		c.stop(nil)
+	if bytes.HasPrefix(cString(msg[:n]), []byte("exit")) { // if (strncmp(msg, "exit", 4) == 0)
+		c.leave()
 	}
 }
 
-// socketReadData is socket_read_data: it prints what the server sent.
+// leave is what the original did after sending "exit": it sends 1024 NUL
+// bytes, waits 100 ms for them to reach the server, and closes the
+// connection. The original slept in the callback and then exited 1 from
+// it; here the loop ends 100 ms later, having read nothing more, and the
+// client ends as after any other normal end.
+func (c *client) leave() {
+	// memset(msg, 0, sizeof(msg)); write(sockfd, msg, sizeof(msg))
+	var zeros [1024]byte
+	if err := writeAll(c.sockfd, zeros[:]); err != nil {
+		c.stop(fmt.Errorf("write to server failed!: %w", err))
+		return
+	}
+	c.evSock.Del()
+	c.evCmd.Del()
+	// usleep(100000); close(sockfd); exit(1)
+	if err := c.base.Once(-1, event.Timeout, 100*time.Millisecond, func(int, event.Flag) { c.stop(nil) }); err != nil {
+		c.stop(err)
+	}
+}
+
+// socketReadData is socket_read_data: it prints what the server sent, as
+// the original printed it, up to its first NUL.
 func (c *client) socketReadData(fd int, _ event.Flag) {
 	var msg [1024]byte
 	// The original did not consider a reply longer than one read; neither
 	// does this: the rest comes with the next read.
-	n, err := unix.Read(fd, msg[:]) // read(fd, msg, sizeof(msg) - 1)
+	n, err := unix.Read(fd, msg[:len(msg)-1]) // read(fd, msg, sizeof(msg) - 1)
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
 		return
@@ -148,7 +174,7 @@ func (c *client) socketReadData(fd int, _ event.Flag) {
 		c.stop(nil)
 		return
 	}
-	fmt.Printf("recv from server <<< %s\n", chomp(msg[:n]))
+	fmt.Printf("recv from server <<< %s\n", chomp(cString(msg[:n]))) // msg[len] = '\0'
 }
 
 // writeAll writes b whole on a blocking descriptor, retrying EINTR and

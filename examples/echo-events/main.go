@@ -6,20 +6,28 @@
 //	echo-events -client ip port    the interactive client
 //
 // The server (case one) listens on ip:port with a persistent read event,
-// greets each new connection with "Welcome.", and answers every chunk it
-// reads with "->" and the chunk; a chunk that starts with "quit" (in any
-// case) closes the connection. Each connection has one event, re-assigned
-// between Write (a reply to send) and Read (waiting for the client), as the
-// original does with event_set; here the event lives inside the
-// connection's struct and Assign is event_assign.
+// greets each new connection with "Welcome.\n", and answers every message
+// with "->" and the message; a message that starts with "quit" (in any
+// case) closes the connection. A message is what one read of at most 1021
+// bytes gets, up to its first NUL, as the original read it into a C
+// string: "hello\x00" and "hello" are both answered "->hello", and bytes
+// after a NUL in the same read are dropped, as they were. Each connection
+// has one event, re-assigned between Write (a reply to send) and Read
+// (waiting for the client), as the original does with event_set; here the
+// event lives inside the connection's struct and Assign is event_assign.
 //
 // The client (case two's client.c) connects, then watches standard input
-// and the socket with two persistent read events: each line typed goes to
-// the server, each reply is printed as "recv from server <<< ...". "exit"
-// ends it; so does the server closing the connection (after "quit"), and
-// the end of standard input (after the server has answered what was sent).
-// It is a flag of the same command, not a second program, so that one
-// build serves both ends.
+// and the socket with two persistent read events. Each read of standard
+// input, at most 1023 bytes, is a message: it goes to the server with its
+// last newline turned into a NUL, as the original sent it, and each reply
+// is printed as "recv from server <<< ..." up to its first NUL. A message
+// that starts with "exit" is followed by 1024 NUL bytes, and 100 ms later
+// the client closes the connection and ends; so does the server closing
+// the connection (after "quit"), and the end of standard input (after the
+// server has answered what was sent). It is a flag of the same command,
+// not a second program, so that one build serves both ends. Both talk to
+// the seeds' C programs as those talked to each other: the client to case
+// one's and case two's servers, the server to case two's client.
 //
 // Both end cleanly, with status 0, on SIGINT or SIGTERM.
 package main
@@ -89,6 +97,15 @@ func stopOnSignals(base *event.Base) error {
 		}
 	}
 	return nil
+}
+
+// cString is b up to its first NUL, as C's string functions see a buffer:
+// what the originals printed, compared and measured with strlen.
+func cString(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
 }
 
 // chomp drops one trailing newline. The programs print what they read

@@ -35,13 +35,26 @@ func dial(t *testing.T, server *exampletest.Proc, port string) (net.Conn, *bufio
 	return c, r
 }
 
-// send writes s to the server and checks the server's log line.
+// send writes s to the server and checks the server's log line: the
+// message up to its first NUL, without its newline.
 func send(t *testing.T, server *exampletest.Proc, c net.Conn, s string) {
 	t.Helper()
 	if _, err := io.WriteString(c, s); err != nil {
 		t.Fatal(err)
 	}
-	server.ExpectLine("receive from client: " + strings.TrimSuffix(s, "\n"))
+	msg, _, _ := strings.Cut(s, "\x00")
+	server.ExpectLine("receive from client: " + strings.TrimSuffix(msg, "\n"))
+}
+
+// expectBytes reads len(want) bytes from r, which buffers c, and checks
+// that they are want: for replies that do not end in a newline.
+func expectBytes(t *testing.T, c net.Conn, r io.Reader, want string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
+	got := make([]byte, len(want))
+	if n, err := io.ReadFull(r, got); err != nil || string(got) != want {
+		t.Fatalf("got %q (err %v), want %q", got[:n], err, want)
+	}
 }
 
 func TestServerGreetsEchoesAndClosesOnQuit(t *testing.T) {
@@ -49,8 +62,10 @@ func TestServerGreetsEchoesAndClosesOnQuit(t *testing.T) {
 	c, r := dial(t, server, port)
 	send(t, server, c, "hello\n")
 	exampletest.ExpectReply(t, c, r, "->hello\n")
-	send(t, server, c, "a\x00b\n") // the original's strlen cut the reply at the NUL
-	exampletest.ExpectReply(t, c, r, "->a\x00b\n")
+	send(t, server, c, "a\x00b\n") // a C string: the message ends at the NUL
+	expectBytes(t, c, r, "->a")
+	send(t, server, c, "bye\x00") // as the seeds' client sends a line
+	expectBytes(t, c, r, "->bye")
 	send(t, server, c, "QUIT\n")
 	exampletest.ExpectEOF(t, c, r)
 	server.ExitsCleanly(syscall.SIGTERM)

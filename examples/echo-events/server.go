@@ -10,8 +10,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// bufLen is BUFLEN: the reply buffer holds "->" and up to bufLen-2 bytes
-// read. (The original kept one more byte for a terminating NUL.)
+// bufLen is BUFLEN: the reply buffer holds "->" and up to bufLen-3 bytes
+// read, as the original's, which kept the last byte for the NUL it put
+// after what it read. A client that sends more at once gets it answered in
+// pieces of at most 1021 bytes, as the original answered it.
 const bufLen = 1024
 
 // welcome is what the server sends first on every connection.
@@ -147,10 +149,15 @@ func (c *connStat) close() {
 
 // doEchoHandler is do_echo_handler: it reads what the client sent and
 // queues "->" and that as the reply, or closes the connection on "quit".
+//
+// What one read gets is the message, taken as the original took it, as a C
+// string: up to its first NUL. The seeds' client ends each line with a NUL
+// instead of a newline, and leaves with 1024 NUL bytes, each read of them an
+// empty message answered with a bare "->".
 func (c *connStat) doEchoHandler(fd int, _ event.Flag) {
 	// p = stat->send_buf; *p++ = '-'; *p++ = '>';
 	c.sendBuf[0], c.sendBuf[1] = '-', '>'
-	n, err := unix.Read(fd, c.sendBuf[2:]) // read(fd, p, BUFLEN - (p - stat->send_buf) - 1)
+	n, err := unix.Read(fd, c.sendBuf[2:bufLen-1]) // read(fd, p, BUFLEN - (p - stat->send_buf) - 1)
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
 		// The original reported these as failures and left the connection
@@ -167,16 +174,15 @@ func (c *connStat) doEchoHandler(fd int, _ event.Flag) {
 		c.close()
 		return
 	}
-	data := c.sendBuf[2 : 2+n]
-	fmt.Printf("receive from client: %s\n", chomp(data))
-	// if (!strncasecmp(p, "quit", 4)): a chunk that starts with quit, in any case.
-	if len(data) >= 4 && bytes.EqualFold(data[:4], []byte("quit")) {
+	msg := cString(c.sendBuf[2 : 2+n]) // *(p+_s) = '\0'
+	fmt.Printf("receive from client: %s\n", chomp(msg))
+	// if (!strncasecmp(p, "quit", 4)): a message that starts with quit, in any case.
+	if len(msg) >= 4 && bytes.EqualFold(msg[:4], []byte("quit")) {
 		c.close()
 		return
 	}
-	// The original measured the reply with strlen, cutting it at the first
-	// NUL the client sent; the length read is used here.
-	c.out = c.sendBuf[:2+n]
+	// int len = strlen(stat->send_buf): the reply is "->" and the message.
+	c.out = c.sendBuf[:2+len(msg)]
 	// event_set(stat->ev, fd, EV_WRITE, do_echo_response, stat); event_add(stat->ev, NULL)
 	c.wait(event.Write, c.doEchoResponse)
 }
