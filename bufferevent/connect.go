@@ -201,6 +201,9 @@ func (bev *BufferEvent) ConnectHostname(network, host string, port int) error {
 // resolve looks host up and hands the outcome to the loop.
 func (bev *BufferEvent) resolve(network, ipNet, host string, port int) {
 	addr, err := lookupFirst(ipNet, host)
+	if err != nil {
+		err = &lookupError{err}
+	}
 	serr := bev.base.Submit(func() {
 		bev.mu.Lock()
 		c := bev.resolvedLocked(network, netip.AddrPortFrom(addr, uint16(port)), err)

@@ -195,6 +195,39 @@ func TestConnectHostnameReportsResolverError(t *testing.T) {
 	if err := bev.Err(); !errors.Is(err, notFound) {
 		t.Errorf("Err: got %v, want the resolver's %v", err, notFound)
 	}
+	if err := bev.DNSErr(); err != notFound {
+		t.Errorf("DNSErr: got %v, want the resolver's %v", err, notFound)
+	}
+}
+
+// A connect refused after a good lookup is no resolver error: DNSErr is
+// nil, as bufferevent_socket_get_dns_error is 0.
+func TestDNSErrIsNilForARefusedConnect(t *testing.T) {
+	checkLeaks(t)
+	saved := lookupNetIP
+	lookupNetIP = func(context.Context, string, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	t.Cleanup(func() { lookupNetIP = saved })
+	b := startLoop(t)
+	bev, ev, _ := connectClient(t, b)
+	if err := bev.DNSErr(); err != nil {
+		t.Errorf("DNSErr before any connect: %v", err)
+	}
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close() // nothing listens there now
+	if err := bev.ConnectHostname("tcp", "refusing.test", port); err != nil {
+		t.Fatalf("ConnectHostname: %v", err)
+	}
+	ev.expect(t, Error)
+	wantErrno(t, "Err", bev.Err(), unix.ECONNREFUSED)
+	if err := bev.DNSErr(); err != nil {
+		t.Errorf("DNSErr after a refused connect: %v", err)
+	}
 }
 
 // For "tcp", an IPv4 address wins over an IPv6 one listed first, as in Go's

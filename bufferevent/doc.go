@@ -23,7 +23,10 @@
 //	bufferevent_set_timeouts             SetTimeouts
 //	bufferevent_flush                    Flush
 //	bufferevent_getfd                    Fd
-//	bufferevent_socket_get_dns_error     Err (also the errno of an Error)
+//	bufferevent_getwatermark             GetWatermark
+//	bufferevent_trigger / _trigger_event Trigger / TriggerEvent
+//	bufferevent_socket_get_dns_error     DNSErr (Err gives the errno of
+//	                                     any other Error)
 //	bufferevent_free                     Free
 //	BEV_OPT_*                            CloseOnFree, ThreadSafe,
 //	                                     DeferCallbacks, UnlockCallbacks
@@ -70,7 +73,8 @@
 // ConnectHostname, Fd, Err and Free are safe from any goroutine; Write
 // never blocks (it appends to Output and hands the flush to the loop with
 // Submit), and bytes written by one goroutine keep their order. Input,
-// Output and Flush belong to the loop's goroutine: use them in callbacks,
+// Output and Flush belong to the loop's goroutine, and so do Trigger and
+// TriggerEvent unless they defer the callbacks: use them in callbacks,
 // or in a function handed to (*event.Base).Submit, and do not mix direct
 // use of Output with Write from other goroutines, nor direct use of Input
 // with Read from other goroutines. Each method's comment says which of
