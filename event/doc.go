@@ -15,6 +15,8 @@
 //	event_add / event_del           (*Event).Add / Del
 //	event_active / event_pending    (*Event).Active / Pending
 //	event_free                      (*Event).Free
+//	event_base_foreach_event        (*Base).ForeachEvent
+//	event_base_dump_events          (*Base).Dump
 //	EV_READ, EV_WRITE, EV_PERSIST   Read, Write, Persist (same bit values)
 //
 // Closures replace libevent's void *arg, time.Duration replaces struct

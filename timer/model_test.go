@@ -75,6 +75,20 @@ func (m *model) compare(t *testing.T, q *Queue[int], es []Entry[int], step strin
 			t.Fatalf("%s: entry %d is scheduled, want not", step, id)
 		}
 	}
+	// Each visits the scheduled entries, each once, wherever they stand.
+	visited := make([]bool, len(es))
+	n := 0
+	q.Each(func(e *Entry[int]) bool {
+		if !scheduled[e.Value] || visited[e.Value] {
+			t.Fatalf("%s: Each visits entry %d: scheduled %v, visited before %v", step, e.Value, scheduled[e.Value], visited[e.Value])
+		}
+		visited[e.Value] = true
+		n++
+		return true
+	})
+	if n != len(m.order) {
+		t.Fatalf("%s: Each visits %d entries, want %d", step, n, len(m.order))
+	}
 }
 
 func (m *model) compareMin(t *testing.T, q *Queue[int], step string) {

@@ -769,3 +769,23 @@ func ids(from, to int) []int {
 	}
 	return s
 }
+
+// Each stops as soon as its function returns false, whether the entries
+// stand in the tree or only on the list of entries not yet placed.
+func TestEachStopsWhenToldTo(t *testing.T) {
+	var q Queue[int]
+	es := newEntries(10)
+	for i := range es {
+		q.Schedule(&es[i], int64(i))
+	}
+	for _, placed := range []bool{false, true} {
+		if placed {
+			q.Min() // applies the list: the entries go into the tree
+		}
+		calls := 0
+		q.Each(func(*Entry[int]) bool { calls++; return calls < 3 })
+		if calls != 3 {
+			t.Errorf("placed %v: Each called its function %d times, want 3", placed, calls)
+		}
+	}
+}
