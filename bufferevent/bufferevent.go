@@ -57,7 +57,6 @@ type BufferEvent struct {
 	rtimeout time.Duration
 	wtimeout time.Duration
 	err      error // the error behind the last Error event (or a connect refused at once)
-	werr     error // sticky: after a write error Write refuses
 
 	// The small fields, packed: a BufferEvent is what every connection
 	// costs, and it stays in the 352-byte size class (TestBufferEventSize).
@@ -73,6 +72,41 @@ type BufferEvent struct {
 	// runQueued's method value, made the first time it is handed to
 	// Submit and kept, so that doing it again allocates nothing.
 	queuedFn func()
+
+	// ext holds what few connections need, so that the others do not
+	// pay for it: made on first use.
+	ext *bevExt
+}
+
+// bevExt is the part of a BufferEvent that only some need: a TLS one, or
+// one whose writes failed.
+type bevExt struct {
+	werr error    // sticky: after a write error Write refuses
+	tls  *tlsConn // a TLS BufferEvent's connection (NewTLS)
+}
+
+// extra returns ext, making it if need be.
+func (bev *BufferEvent) extra() *bevExt {
+	if bev.ext == nil {
+		bev.ext = &bevExt{}
+	}
+	return bev.ext
+}
+
+// writeErr is the sticky write error, nil while writes succeed.
+func (bev *BufferEvent) writeErr() error {
+	if bev.ext == nil {
+		return nil
+	}
+	return bev.ext.werr
+}
+
+// tlsConn is a TLS BufferEvent's connection; nil on a plain one.
+func (bev *BufferEvent) tlsConn() *tlsConn {
+	if bev.ext == nil {
+		return nil
+	}
+	return bev.ext.tls
 }
 
 // lifecycle is where a BufferEvent is in its life. Every edge, and the
@@ -98,17 +132,27 @@ type BufferEvent struct {
 //	   resolvedLocked with an error and an fd goes back to open.
 //	   Free takes every state to freed, which is final.
 //
-// Invariants: fd == -1 in idle and freed; fd >= 0 in open and connecting;
-// resolving keeps the fd it was entered with. Reading and writing happen
-// only with fd >= 0 outside connecting (hasIO).
+// A TLS BufferEvent (NewTLS) passes through one more state on its way to
+// open, and never leaves open by SetFd:
+//
+//	NewTLS(fd), or connectDoneLocked     ┌─────────────┐  handshakeDoneLocked
+//	after a connect ───────────────────▶ │ handshaking │ ─────────────────────▶ open
+//	(startHandshakeLocked)               └─────────────┘  (Connected, or Error)
+//
+// Invariants: fd == -1 in idle and freed; fd >= 0 in open, connecting and
+// handshaking; resolving keeps the fd it was entered with. Reading and
+// writing happen only with fd >= 0 outside connecting (hasIO); while
+// handshaking, only ciphertext moves, and reading is on whatever the user
+// enabled.
 type lifecycle uint8
 
 const (
-	lsIdle       lifecycle = iota // no descriptor
-	lsOpen                        // a descriptor, reading and writing as enabled
-	lsResolving                   // ConnectHostname's lookup runs on its own goroutine
-	lsConnecting                  // a non-blocking connect waits for wev
-	lsFreed                       // Free ran: no callback starts any more
+	lsIdle        lifecycle = iota // no descriptor
+	lsOpen                         // a descriptor, reading and writing as enabled
+	lsResolving                    // ConnectHostname's lookup runs on its own goroutine
+	lsConnecting                   // a non-blocking connect waits for wev
+	lsFreed                        // Free ran: no callback starts any more
+	lsHandshaking                  // TLS: the handshake runs; Input and Output wait for it
 )
 
 // Pending work: the bits of BufferEvent.work, each with what holds while
@@ -127,6 +171,7 @@ const (
 	bsDeferFirst                     // with both kinds due, runDeferred was asked for first
 	bsPendRead                       // DeferCallbacks: the read callback is due; ⇒ bsDeferQueued
 	bsPendWrite                      // DeferCallbacks: the write callback is due; ⇒ bsDeferQueued
+	bsCloseWrite                     // CloseWrite: once Output drains, end the sending side
 )
 
 // hasIO reports whether the descriptor is there to read and write: not
@@ -215,11 +260,13 @@ func (bev *BufferEvent) SetFd(fd int) error {
 	}
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
-	switch bev.life {
-	case lsFreed:
+	switch {
+	case bev.life == lsFreed:
 		return ErrFreed
-	case lsConnecting, lsResolving:
+	case bev.life == lsConnecting || bev.life == lsResolving:
 		return ErrConnecting
+	case bev.tlsConn() != nil:
+		return errTLSSetFd
 	}
 	bev.stopReadingLocked()
 	bev.stopWritingLocked()
@@ -321,7 +368,7 @@ func (bev *BufferEvent) Disable(what event.Flag) error {
 		return ErrFreed
 	}
 	bev.enabled &^= what & (event.Read | event.Write)
-	if what&event.Read != 0 {
+	if what&event.Read != 0 && bev.life != lsHandshaking {
 		bev.stopReadingLocked()
 	}
 	if what&event.Write != 0 && bev.life != lsConnecting {
@@ -336,11 +383,12 @@ func (bev *BufferEvent) Disable(what event.Flag) error {
 // storage to trim, and no timeout otherwise. It returns the loop's refusal
 // to watch the descriptor.
 func (bev *BufferEvent) startReadingLocked() error {
-	if !bev.hasIO() || bev.enabled&event.Read == 0 || bev.work&bsSuspended != 0 {
+	// A TLS handshake reads whether or not the user enabled reading.
+	if !bev.hasIO() || bev.enabled&event.Read == 0 && bev.life != lsHandshaking || bev.work&bsSuspended != 0 {
 		return nil
 	}
 	t := bev.rtimeout
-	trim := t == 0 && bev.input.Cap()+bev.output.Cap() > 0
+	trim := t == 0 && bev.storageLocked() > 0
 	if trim {
 		t = idleTrim
 	}
@@ -357,6 +405,15 @@ func (bev *BufferEvent) startReadingLocked() error {
 		bev.work &^= bsTrimArmed
 	}
 	return nil
+}
+
+// storageLocked is the buffer storage an idle trim would give back.
+func (bev *BufferEvent) storageLocked() int {
+	n := bev.input.Cap() + bev.output.Cap()
+	if bev.tlsConn() != nil {
+		n += bev.tlsConn().storage()
+	}
+	return n
 }
 
 func (bev *BufferEvent) stopReadingLocked() {
@@ -484,8 +541,8 @@ func write[T string | []byte](bev *BufferEvent, p T) (int, error) {
 	switch {
 	case bev.life == lsFreed:
 		return 0, ErrFreed
-	case bev.werr != nil:
-		return 0, bev.werr
+	case bev.writeErr() != nil:
+		return 0, bev.writeErr()
 	case len(p) == 0:
 		return 0, nil
 	}
@@ -541,6 +598,9 @@ func (bev *BufferEvent) Free() {
 	defer bev.mu.Unlock()
 	if bev.life == lsFreed {
 		return
+	}
+	if bev.tlsConn() != nil {
+		bev.tlsCloseLocked()
 	}
 	bev.life = lsFreed
 	bev.work &= bsDeferQueued | bsQueued | bsDeferFirst

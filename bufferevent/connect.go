@@ -55,7 +55,7 @@ func (bev *BufferEvent) connectLocked(family int, sa unix.Sockaddr) error {
 	switch bev.life {
 	case lsFreed:
 		return ErrFreed
-	case lsConnecting, lsResolving:
+	case lsConnecting, lsResolving, lsHandshaking:
 		return ErrConnecting
 	}
 	created := false
@@ -147,6 +147,16 @@ func (bev *BufferEvent) connectDoneLocked() calls {
 		bev.stopWritingLocked()
 		return bev.eventCallsLocked(Error)
 	}
+	if bev.tlsConn() != nil {
+		// Connected waits for the end of the handshake.
+		bev.stopWritingLocked()
+		if err := bev.startHandshakeLocked(); err != nil {
+			bev.err = err
+			bev.stopReadingLocked()
+			return bev.eventCallsLocked(Error)
+		}
+		return calls{}
+	}
 	err = bev.startReadingLocked()
 	// Output written while connecting goes out now; the socket is writable.
 	if bev.output.Len() > 0 && bev.enabled&event.Write != 0 {
@@ -190,7 +200,7 @@ func (bev *BufferEvent) ConnectHostname(network, host string, port int) error {
 	switch bev.life {
 	case lsFreed:
 		return ErrFreed
-	case lsConnecting, lsResolving:
+	case lsConnecting, lsResolving, lsHandshaking:
 		return ErrConnecting
 	}
 	bev.life = lsResolving

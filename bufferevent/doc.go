@@ -13,6 +13,7 @@
 //	bufferevent_socket_new               New
 //	bufferevent_socket_connect           (*BufferEvent).Connect
 //	bufferevent_socket_connect_hostname  (*BufferEvent).ConnectHostname
+//	bufferevent_openssl_socket_new       NewTLS
 //	bufferevent_pair_new                 NewPair
 //	bufferevent_setcb                    (*BufferEvent).SetCallbacks
 //	bufferevent_enable / _disable        Enable / Disable
@@ -89,13 +90,30 @@
 // runs no handler with its own lock held. Each handler takes bev.mu once,
 // applies one transition, releases it, and only then runs the callbacks
 // the transition called for, so no lock is held while user code runs.
+// A TLS BufferEvent adds one lock, its ciphertext buffers', shared with
+// its handshake goroutine and taken after bev.mu, never before.
+//
+// # TLS
+//
+// NewTLS (bufferevent_openssl_socket_new) makes a BufferEvent that speaks
+// TLS on its socket with crypto/tls: the callbacks see plaintext in Input
+// and Output, and watermarks, timeouts, Connect and Free work as on a
+// plain socket. Connected is reported when the handshake is done, a failed
+// handshake as Reading|Writing|Error with Err wrapping crypto/tls's error,
+// the peer's close_notify as Reading|EOF and a close without it as
+// Reading|Error (ErrTLSDirtyShutdown) unless SetAllowDirtyShutdown; Free
+// sends close_notify. crypto/tls's handshake cannot be driven by
+// readiness, so it runs on a goroutine that the loop feeds with
+// ciphertext; afterwards the loop decrypts and encrypts itself, and an
+// open TLS connection holds no goroutine.
 //
 // # Differences from libevent
 //
 // Buffer is a growable ring, not a chain of chunks (see Buffer). NewPair
 // is a socketpair rather than an in-memory pair, so its two ends behave
-// exactly as socket BufferEvents. Read returns only a count. Filters,
-// rate limiting and TLS are not provided. New and SetFd make a blocking
+// exactly as socket BufferEvents. Read returns only a count. Filters
+// and rate limiting are not provided; TLS is crypto/tls, not OpenSSL, and
+// there is no filter form of it (bufferevent_openssl_filter_new). New and SetFd make a blocking
 // descriptor non-blocking (libevent leaves that to the caller, and a
 // blocking socket would stall its loop).
 package bufferevent

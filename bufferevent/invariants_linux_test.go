@@ -32,7 +32,7 @@ func (bev *BufferEvent) brokenInvariantsLocked() []string {
 	switch bev.life {
 	case lsIdle, lsFreed:
 		check(bev.fd == -1, "no descriptor in idle and freed")
-	case lsOpen, lsConnecting:
+	case lsOpen, lsConnecting, lsHandshaking:
 		check(bev.fd >= 0, "a descriptor in open and connecting")
 	}
 	w := bev.work
@@ -54,9 +54,9 @@ func (bev *BufferEvent) brokenInvariantsLocked() []string {
 	return bad
 }
 
-var lifeName = [...]string{lsIdle: "idle", lsOpen: "open", lsResolving: "resolving", lsConnecting: "connecting", lsFreed: "freed"}
+var lifeName = [...]string{lsIdle: "idle", lsOpen: "open", lsResolving: "resolving", lsConnecting: "connecting", lsFreed: "freed", lsHandshaking: "handshaking"}
 
 func workNames(w uint16) string {
 	return names(int(w), []string{"Reading", "Writing", "Suspended", "TrimArmed", "InCallback", "Refused",
-		"FlushQueued", "DeferQueued", "Queued", "DeferFirst", "PendRead", "PendWrite"})
+		"FlushQueued", "DeferQueued", "Queued", "DeferFirst", "PendRead", "PendWrite", "CloseWrite"})
 }

@@ -69,7 +69,7 @@ func (bev *BufferEvent) Flush() error {
 		err = ErrNoFd
 	default:
 		c = bev.flushLocked()
-		err = bev.werr
+		err = bev.writeErr()
 	}
 	bev.mu.Unlock()
 	c.run(bev)
@@ -90,8 +90,15 @@ func (bev *BufferEvent) flushLocked() calls {
 // on an error (Writing|Error), and for the write callback when something
 // was written and Output drained to the write low watermark.
 func (bev *BufferEvent) writeOutLocked() calls {
+	if bev.tlsConn() != nil {
+		return bev.tlsWriteOutLocked()
+	}
 	if bev.output.Len() == 0 {
 		bev.stopWritingLocked()
+		if bev.work&bsCloseWrite != 0 {
+			c, _ := bev.closeWriteLocked()
+			return c
+		}
 		return calls{}
 	}
 	n, err := bev.output.writeFd(int(bev.fd), 0, true)
@@ -102,7 +109,7 @@ func (bev *BufferEvent) writeOutLocked() calls {
 		}
 		return calls{}
 	case err != nil:
-		bev.werr = err
+		bev.extra().werr = err
 		bev.err = errnoOf(err)
 		bev.enabled &^= event.Write
 		bev.stopWritingLocked()
@@ -114,6 +121,11 @@ func (bev *BufferEvent) writeOutLocked() calls {
 		}
 	} else {
 		bev.stopWritingLocked()
+		if bev.work&bsCloseWrite != 0 {
+			if c, done := bev.closeWriteLocked(); done {
+				return c
+			}
+		}
 	}
 	if n > 0 && bev.output.Len() <= int(bev.wlow) && bev.writecb != nil {
 		return bev.dispatchLocked(calls{write: bev.writecb})
@@ -131,7 +143,9 @@ func (bev *BufferEvent) onRead(fd int, what event.Flag) {
 	if c.read != nil {
 		c.read(bev)
 		bev.mu.Lock()
-		c = bev.readReturnedLocked(calls{})
+		// What came with the data (a TLS stream's end) is reported
+		// after the read callback, as libevent reports it.
+		c = bev.readReturnedLocked(calls{write: c.write, what: c.what})
 		bev.mu.Unlock()
 	}
 	c.run(bev)
@@ -144,6 +158,9 @@ func (bev *BufferEvent) onRead(fd int, what event.Flag) {
 func (bev *BufferEvent) readLocked(fd int, what event.Flag) calls {
 	if bev.life == lsFreed || fd != int(bev.fd) {
 		return calls{}
+	}
+	if bev.tlsConn() != nil {
+		return bev.tlsReadLocked(fd, what)
 	}
 	if what&event.Read == 0 {
 		return bev.readTimeoutLocked()
@@ -198,6 +215,9 @@ func (bev *BufferEvent) readTimeoutLocked() calls {
 		// the timer until data comes again.
 		bev.input.Trim()
 		bev.output.Trim()
+		if bev.tlsConn() != nil {
+			bev.tlsConn().trim()
+		}
 		bev.rev.RemoveTimer()
 		bev.work &^= bsTrimArmed
 		return calls{}

@@ -6,12 +6,14 @@
 #   examples/http/compare.sh                      3 repetitions of 10 s, medians
 #   REPS=5 DURATION=5s examples/http/compare.sh
 #   ROUTES="/plaintext /json" examples/http/compare.sh
+#   TLS=1 examples/http/compare.sh                 over HTTPS (a self-signed
+#                                                   certificate made with openssl)
 #
 # Both servers run pinned to CPU 0 (taskset -c 0) with GOMAXPROCS=1; wrk
 # runs pinned to CPU 1. For every route the two servers take turns, REPS
 # times, so that a noisy neighbour slows both rather than one; the table
 # shows the medians. Each run is
-#   taskset -c 1 wrk -t1 -c100 -d$DURATION --latency http://127.0.0.1:PORT$ROUTE
+#   taskset -c 1 wrk -t1 -c100 -d$DURATION --latency http[s]://127.0.0.1:PORT$ROUTE
 #
 # wrk's full output of a run that reports errors is kept in a directory
 # named at the end, with the kernel's TCP counters before and after the
@@ -27,6 +29,7 @@ conns=${CONNS:-100}
 routes=${ROUTES:-/plaintext /json /static/hello.txt}
 levent_port=${LEVENT_PORT:-18080}
 nethttp_port=${NETHTTP_PORT:-18081}
+use_tls=${TLS:-0}
 
 for tool in wrk taskset; do
 	command -v "$tool" >/dev/null || { echo "compare.sh: $tool is not installed (apt-get install wrk util-linux)" >&2; exit 1; }
@@ -44,10 +47,17 @@ trap cleanup EXIT
 (cd "$root" && go build -o "$work/levent-http" ./examples/http && go build -o "$work/nethttp" ./examples/http/nethttp)
 mkdir "$work/www"
 printf 'hello, file\n' >"$work/www/hello.txt"
+scheme=http tls_flags=()
+if [[ $use_tls == 1 ]]; then
+	command -v openssl >/dev/null || { echo "compare.sh: TLS=1 needs openssl (apt-get install openssl)" >&2; exit 1; }
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+		-keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+	scheme=https tls_flags=(-tls-cert "$work/cert.pem" -tls-key "$work/key.pem")
+fi
 
-GOMAXPROCS=1 taskset -c 0 "$work/levent-http" -addr "127.0.0.1:$levent_port" -root "$work/www" >"$work/levent.log" 2>&1 &
+GOMAXPROCS=1 taskset -c 0 "$work/levent-http" -addr "127.0.0.1:$levent_port" -root "$work/www" "${tls_flags[@]}" >"$work/levent.log" 2>&1 &
 pids+=($!)
-GOMAXPROCS=1 taskset -c 0 "$work/nethttp" -addr "127.0.0.1:$nethttp_port" -root "$work/www" >"$work/nethttp.log" 2>&1 &
+GOMAXPROCS=1 taskset -c 0 "$work/nethttp" -addr "127.0.0.1:$nethttp_port" -root "$work/www" "${tls_flags[@]}" >"$work/nethttp.log" 2>&1 &
 pids+=($!)
 for log in "$work/levent.log" "$work/nethttp.log"; do
 	for _ in $(seq 100); do grep -q listening "$log" && break; sleep 0.1; done
@@ -64,7 +74,7 @@ kept=""
 run() {
 	local name=$1 port=$2 route=$3 out before
 	before=$(tcpstat)
-	out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$duration" --latency "http://127.0.0.1:$port$route")
+	out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$duration" --latency "$scheme://127.0.0.1:$port$route")
 	if grep -qE 'Socket errors|Non-2xx' <<<"$out"; then
 		[[ -n $kept ]] || kept=$(mktemp -d /tmp/http-compare-errors.XXXXXX)
 		local f=$kept/${name//\//-}${route//\//_}.$(date +%s%N).txt

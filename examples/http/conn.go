@@ -5,8 +5,6 @@ import (
 	"os"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/levent-go/levent/bufferevent"
 	"github.com/levent-go/levent/event"
 )
@@ -235,7 +233,8 @@ func (c *conn) onDrainedClose(bev *bufferevent.BufferEvent) {
 	if c.file != nil && !c.sendFile() || bev.Output().Len() > 0 {
 		return // more of the file to send first, or its last part to write
 	}
-	if unix.Shutdown(bev.Fd(), unix.SHUT_WR) != nil {
+	// The end of stream: shutdown(SHUT_WR), after a close_notify on TLS.
+	if bev.CloseWrite() != nil {
 		c.close()
 		return
 	}
@@ -303,6 +302,8 @@ func (c *conn) sendFile() bool {
 // onEvent handles a timeout, the end of the client's stream or an error.
 func (c *conn) onEvent(_ *bufferevent.BufferEvent, what bufferevent.What) {
 	switch {
+	case what == bufferevent.Connected:
+		// HTTPS: the handshake is done; requests come next.
 	case what == bufferevent.Reading|bufferevent.Timeout && !c.closing:
 		c.timedOut()
 	case what&bufferevent.EOF != 0 && !c.closing && (c.w.pending() > 0 || c.file != nil):

@@ -4,6 +4,12 @@
 //
 //	http [-addr 127.0.0.1:8080] [-root .] [-header-timeout 10s] [-idle-timeout 60s]
 //	     [-max-header 8192] [-max-body 1048576] [-max-output 1048576]
+//	     [-tls-cert cert.pem -tls-key key.pem]
+//
+// With -tls-cert and -tls-key it serves HTTPS instead, TLS 1.2 and 1.3 on
+// crypto/tls (bufferevent.NewTLS): the handshake must end within
+// -header-timeout like a request head, and a connection that closes after
+// its response sends TLS's close_notify before its end of stream.
 //
 // It prints "listening on ADDR" when it is ready and ends cleanly, with
 // status 0, on SIGINT or SIGTERM.

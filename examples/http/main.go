@@ -19,6 +19,8 @@ func main() {
 	flag.IntVar(&cfg.maxHeader, "max-header", cfg.maxHeader, "longest request head accepted, in bytes (431 beyond)")
 	flag.IntVar(&cfg.maxBody, "max-body", cfg.maxBody, "largest request body accepted, in bytes (413 beyond)")
 	flag.IntVar(&cfg.maxOutput, "max-output", cfg.maxOutput, "response bytes waiting to be sent before a connection stops reading")
+	flag.StringVar(&cfg.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs -tls-key")
+	flag.StringVar(&cfg.tlsKey, "tls-key", "", "the PEM private key of -tls-cert")
 	flag.Parse()
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "http:", err)
@@ -32,6 +34,9 @@ func (cfg config) check() error {
 	}
 	if cfg.maxHeader <= 0 || cfg.maxBody < 0 || cfg.maxOutput <= 0 {
 		return errors.New("the limits must be positive")
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return errors.New("-tls-cert and -tls-key go together")
 	}
 	return nil
 }

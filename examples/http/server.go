@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"net"
 	"path/filepath"
 	"time"
@@ -22,6 +23,8 @@ type config struct {
 	maxHeader     int           // longest request head
 	maxBody       int           // largest request body
 	maxOutput     int           // response bytes waiting before a connection stops reading
+	tlsCert       string        // with tlsKey: serve HTTPS
+	tlsKey        string
 }
 
 var defaultConfig = config{
@@ -45,6 +48,7 @@ type server struct {
 	clock  *event.Event
 	date   [len(dateLayout)]byte // the Date value of this second
 	conns  map[*conn]struct{}
+	tls    *tls.Config // nil: plain HTTP
 
 	plaintext, json *prebuilt
 }
@@ -57,6 +61,14 @@ func newServer(base *event.Base, cfg config) (*server, error) {
 		return nil, err
 	}
 	s.base = base
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			s.closeRoot()
+			return nil, err
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
+	}
 	// The Date header changes once a second: a persistent timer rewrites
 	// it in the prebuilt responses, so that requests never format it.
 	s.clock, err = event.New(base, -1, event.Persist, func(int, event.Flag) { s.tick(time.Now()) })
@@ -112,7 +124,15 @@ func (s *server) tick(now time.Time) {
 func (s *server) Addr() net.Addr { return s.ln.Addr() }
 
 func (s *server) accept(_ *listener.Listener, fd int, _ net.Addr) {
-	bev, err := bufferevent.New(s.base, fd, bufferevent.CloseOnFree)
+	var bev *bufferevent.BufferEvent
+	var err error
+	if s.tls != nil {
+		// The handshake runs first; requests are read once it is done,
+		// and the header timeout armed below bounds it.
+		bev, err = bufferevent.NewTLS(s.base, fd, s.tls, bufferevent.TLSAccepting, bufferevent.CloseOnFree)
+	} else {
+		bev, err = bufferevent.New(s.base, fd, bufferevent.CloseOnFree)
+	}
 	if err != nil {
 		unix.Close(fd)
 		return

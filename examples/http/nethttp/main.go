@@ -1,7 +1,7 @@
 // Command nethttp serves the http example's routes with Go's net/http, as
 // the baseline the example is measured against (examples/http/compare.sh).
 //
-//	nethttp [-addr 127.0.0.1:8081] [-root .]
+//	nethttp [-addr 127.0.0.1:8081] [-root .] [-tls-cert cert.pem -tls-key key.pem]
 //
 // The routes answer as the levent server's do: /plaintext, /json,
 // /static/ (http.FileServer under -root) and POST /echo. It prints
@@ -29,8 +29,10 @@ const (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8081", "address to listen on")
 	root := flag.String("root", ".", "directory served under /static/")
+	certFile := flag.String("tls-cert", "", "serve HTTPS with this PEM certificate file; needs -tls-key")
+	keyFile := flag.String("tls-key", "", "the PEM private key of -tls-cert")
 	flag.Parse()
-	if err := run(*addr, *root); err != nil {
+	if err := run(*addr, *root, *certFile, *keyFile); err != nil {
 		fmt.Fprintln(os.Stderr, "nethttp:", err)
 		os.Exit(1)
 	}
@@ -61,7 +63,7 @@ func routes(root string) http.Handler {
 	return mux
 }
 
-func run(addr, root string) error {
+func run(addr, root, certFile, keyFile string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -75,7 +77,11 @@ func run(addr, root string) error {
 		done <- srv.Shutdown(context.Background())
 	}()
 	fmt.Printf("listening on %s\n", ln.Addr())
-	if err := srv.Serve(ln); err != http.ErrServerClosed {
+	serve := func() error { return srv.Serve(ln) }
+	if certFile != "" {
+		serve = func() error { return srv.ServeTLS(ln, certFile, keyFile) }
+	}
+	if err := serve(); err != http.ErrServerClosed {
 		return err
 	}
 	return <-done

@@ -1,0 +1,398 @@
+package bufferevent
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/levent-go/levent/event"
+	"golang.org/x/sys/unix"
+)
+
+// TLSState is where a new TLS BufferEvent's connection stands, with the
+// values of libevent's enum bufferevent_ssl_state.
+type TLSState int
+
+const (
+	// TLSOpen is BUFFEREVENT_SSL_OPEN: the handshake is already done.
+	// crypto/tls cannot take over a finished handshake, so NewTLS refuses
+	// it; it is here so that ported code keeps its names.
+	TLSOpen TLSState = 0
+	// TLSConnecting is BUFFEREVENT_SSL_CONNECTING: the client side.
+	TLSConnecting TLSState = 1
+	// TLSAccepting is BUFFEREVENT_SSL_ACCEPTING: the server side.
+	TLSAccepting TLSState = 2
+)
+
+// Errors of TLS BufferEvents.
+var (
+	ErrTLSState = errors.New("bufferevent: TLS state must be TLSConnecting or TLSAccepting")
+	// ErrTLSDirtyShutdown is Err after the peer closed the connection
+	// without a TLS close_notify, which libevent also reports as an error
+	// unless told to allow it (SetAllowDirtyShutdown).
+	ErrTLSDirtyShutdown = errors.New("bufferevent: TLS connection closed without close_notify")
+
+	errTLSSetFd = errors.New("bufferevent: SetFd on a TLS BufferEvent: its connection is bound to its descriptor")
+)
+
+// tlsChunk is the most plaintext one tls.Conn.Write takes at a time: one
+// full record. tlsOutLimit bounds the ciphertext encrypted ahead of the
+// socket: Output is encrypted only while less than this waits, so a slow
+// peer leaves plaintext in Output, where watermarks and Len see it.
+const (
+	tlsChunk    = 16 << 10
+	tlsOutLimit = 64 << 10
+	// tlsReadRoom is the free space in Input each decryption step asks
+	// for: a record of plaintext takes a few steps, but an idle
+	// connection's Input stays small.
+	tlsReadRoom = 4 << 10
+)
+
+// NewTLS returns a TLS BufferEvent on fd, a connected socket, or on no
+// descriptor yet (fd == -1) for Connect, with cfg as its crypto/tls
+// configuration (bufferevent_openssl_socket_new). state is TLSAccepting for
+// the server side and TLSConnecting for the client side; a client needs
+// cfg.ServerName (or InsecureSkipVerify) as crypto/tls does.
+//
+// The handshake starts at once on a descriptor, or when Connect succeeds,
+// and reads from the socket whatever reading is enabled; the read timeout
+// bounds it. Its end is reported to the event callback: Connected, or
+// Reading|Writing|Error with Err wrapping crypto/tls's error. Until then
+// what is written waits in Output. The callbacks then see plaintext in
+// Input and Output, with watermarks, timeouts and EOF as on a plain
+// socket. The peer's close_notify ends the stream as Reading|EOF; an end
+// without it as Reading|Error with ErrTLSDirtyShutdown, unless
+// SetAllowDirtyShutdown. Free sends close_notify, if the socket takes it
+// at once, before it closes the descriptor.
+//
+// Cost: during its handshake a connection has a goroutine; once the
+// handshake is done, it holds none, and its crypto/tls state and
+// ciphertext buffers come on top of a plain BufferEvent's.
+func NewTLS(b *event.Base, fd int, cfg *tls.Config, state TLSState, opts Options) (*BufferEvent, error) {
+	if cfg == nil {
+		return nil, errors.New("bufferevent: NewTLS with a nil *tls.Config")
+	}
+	if state != TLSConnecting && state != TLSAccepting {
+		return nil, fmt.Errorf("%w, not %d", ErrTLSState, int(state))
+	}
+	if state == TLSAccepting && fd < 0 {
+		return nil, errors.New("bufferevent: NewTLS: the accepting side needs a descriptor")
+	}
+	bev, err := New(b, -1, opts)
+	if err != nil {
+		return nil, err
+	}
+	t := &tlsConn{}
+	t.cond.L = &t.mu
+	tr := tlsTransport{t: t, bev: bev, addr: tlsAddr{}}
+	if state == TLSAccepting {
+		t.conn = tls.Server(tr, cfg)
+	} else {
+		t.conn = tls.Client(tr, cfg)
+	}
+	t.flushFn = bev.tlsFlushSubmitted
+	bev.extra().tls = t
+	if fd >= 0 {
+		bev.mu.Lock()
+		err := bev.setFd(fd)
+		if err == nil {
+			err = bev.startHandshakeLocked()
+		}
+		bev.mu.Unlock()
+		if err != nil {
+			bev.Free()
+			return nil, err
+		}
+	}
+	return bev, nil
+}
+
+// tlsAddr is the transport's address: crypto/tls only prints it.
+type tlsAddr struct{}
+
+func (tlsAddr) Network() string { return "tcp" }
+func (tlsAddr) String() string  { return "levent-bufferevent" }
+
+// SetAllowDirtyShutdown makes the end of the stream without a TLS
+// close_notify count as a plain EOF (Reading|EOF) instead of an error
+// (bufferevent_openssl_set_allow_dirty_shutdown). Many servers close so.
+// It does nothing on a plain BufferEvent. Safe from any goroutine.
+func (bev *BufferEvent) SetAllowDirtyShutdown(allow bool) {
+	bev.mu.Lock()
+	defer bev.mu.Unlock()
+	if bev.tlsConn() != nil {
+		bev.tlsConn().allowDirty = allow
+	}
+}
+
+// TLSConnectionState returns the TLS connection's state once its handshake
+// is done (in libevent, what bufferevent_openssl_get_ssl gives access to):
+// the version, cipher suite, peer certificates, negotiated protocol. ok is
+// false on a plain BufferEvent and before the handshake is done. Safe from
+// any goroutine.
+func (bev *BufferEvent) TLSConnectionState() (state tls.ConnectionState, ok bool) {
+	bev.mu.Lock()
+	defer bev.mu.Unlock()
+	if bev.tlsConn() == nil || !bev.tlsConn().handshakeDone || bev.life == lsFreed {
+		return tls.ConnectionState{}, false
+	}
+	return bev.tlsConn().conn.ConnectionState(), true
+}
+
+// startHandshakeLocked is the transition into handshaking, from a new
+// descriptor or the end of a connect: reading starts (the handshake needs
+// it whether or not the user enabled it) and the handshake goroutine runs.
+func (bev *BufferEvent) startHandshakeLocked() error {
+	bev.life = lsHandshaking
+	t := bev.tlsConn()
+	t.mu.Lock()
+	t.blocking = true
+	t.mu.Unlock()
+	if err := bev.startReadingLocked(); err != nil {
+		return err
+	}
+	go bev.handshake(t)
+	return nil
+}
+
+// handshake runs on its own goroutine: crypto/tls's handshake, whose reads
+// wait for the loop to bring ciphertext. The outcome goes to the loop.
+func (bev *BufferEvent) handshake(t *tlsConn) {
+	err := t.conn.Handshake()
+	t.stopBlocking()
+	bev.base.Submit(func() { // refused only by a closed base: nobody waits then
+		bev.mu.Lock()
+		c := bev.handshakeDoneLocked(err)
+		bev.mu.Unlock()
+		c.run(bev)
+	})
+}
+
+// handshakeDoneLocked is the transition out of handshaking: to open with
+// Connected reported, or, on failure, to open with both directions off and
+// Reading|Writing|Error reported. Ciphertext that came with the end of
+// the handshake is decrypted by a read made due now, and plaintext written
+// meanwhile goes out.
+func (bev *BufferEvent) handshakeDoneLocked(err error) calls {
+	if bev.life != lsHandshaking {
+		return calls{} // freed meanwhile
+	}
+	bev.life = lsOpen
+	t := bev.tlsConn()
+	if err != nil {
+		t.handshakeErr = err
+		bev.err = fmt.Errorf("bufferevent: TLS handshake: %w", err)
+		bev.enabled &^= event.Read | event.Write
+		bev.stopReadingLocked()
+		bev.stopWritingLocked()
+		// An alert crypto/tls wrote went out before: the goroutine handed
+		// its flush to the loop ahead of this.
+		return bev.eventCallsLocked(Reading | Writing | Error)
+	}
+	t.handshakeDone = true
+	if bev.enabled&event.Read == 0 {
+		bev.stopReadingLocked()
+	} else if err := bev.startReadingLocked(); err != nil {
+		return bev.eventCallsLocked(bev.armFailedLocked(event.Read, err))
+	}
+	if bev.work&bsReading != 0 {
+		// Decrypt what came with the end of the handshake: crypto/tls may
+		// already hold it, read ahead from rawIn.
+		bev.rev.Active(event.Read)
+	}
+	if err := bev.scheduleFlushLocked(); err != nil {
+		return calls{}
+	}
+	return bev.eventCallsLocked(Connected)
+}
+
+// tlsReadLocked is readLocked for a TLS BufferEvent: the ciphertext the
+// socket has goes to rawIn; during the handshake the handshake goroutine
+// takes it from there, afterwards it is decrypted into Input here.
+func (bev *BufferEvent) tlsReadLocked(fd int, what event.Flag) calls {
+	if what&event.Read == 0 {
+		return bev.readTimeoutLocked()
+	}
+	t := bev.tlsConn()
+	_, err := t.readSocket(fd)
+	if err != nil && err != unix.EAGAIN {
+		if err != io.EOF {
+			t.sockErr = errnoOf(err)
+		}
+		if bev.life == lsHandshaking {
+			// The handshake fails on the end of its input and reports it.
+			bev.stopReadingLocked()
+			return calls{}
+		}
+	}
+	if bev.life == lsHandshaking {
+		return calls{}
+	}
+	if bev.work&bsTrimArmed == 0 && bev.rtimeout == 0 && bev.work&bsReading != 0 {
+		// After an idle trim: arm it again.
+		if err := bev.startReadingLocked(); err != nil {
+			return bev.eventCallsLocked(bev.armFailedLocked(event.Read, err))
+		}
+	}
+	return bev.tlsDecryptLocked()
+}
+
+// tlsDecryptLocked moves every plaintext byte crypto/tls can make from
+// rawIn into Input, then calls for the read callback as a plain read
+// does, or for the event callback at the end of the stream. Input may go
+// past the read high watermark by up to one record: what crypto/tls has
+// decrypted cannot stay there, or no readiness would ever bring it back.
+func (bev *BufferEvent) tlsDecryptLocked() calls {
+	t := bev.tlsConn()
+	var end What
+	got := 0
+	for {
+		putStorage(bev.input.reserve(tlsReadRoom))
+		s1, _ := bev.input.space()
+		k, err := t.conn.Read(s1)
+		bev.input.n += k
+		got += k
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, errWouldBlock) {
+			break
+		}
+		end = bev.tlsEndLocked(err)
+		break
+	}
+	if bev.input.n == 0 {
+		bev.input.emptied()
+	}
+	var c calls
+	if t.pendingOut() > 0 { // a post-handshake reply (a key update)
+		c = bev.tlsWriteOutLocked()
+	}
+	if bev.rhigh > 0 && bev.input.Len() >= int(bev.rhigh) {
+		bev.suspendLocked()
+	}
+	if end != 0 {
+		c.event, c.what = bev.eventcb, c.what|end
+	}
+	if got > 0 && bev.input.Len() >= max(int(bev.rlow), 1) && bev.readcb != nil {
+		if Options(bev.opts)&DeferCallbacks == 0 {
+			bev.work |= bsInCallback
+			c.read = bev.readcb
+			return c
+		}
+		bev.deferLocked(calls{read: bev.readcb})
+	}
+	return bev.dispatchLocked(c)
+}
+
+// tlsEndLocked handles the error that ended decryption: the peer's
+// close_notify (a clean EOF), the socket's end without one, or a TLS
+// error. Reading is turned off; the result is what to report.
+func (bev *BufferEvent) tlsEndLocked(err error) What {
+	t := bev.tlsConn()
+	bev.enabled &^= event.Read
+	bev.stopReadingLocked()
+	t.mu.Lock()
+	dirty := t.endRead // crypto/tls saw the socket end, not a close_notify
+	t.mu.Unlock()
+	switch {
+	case err == io.EOF && !dirty:
+		return Reading | EOF
+	case (err == io.EOF || err == io.ErrUnexpectedEOF) && dirty:
+		if t.sockErr != nil { // the socket failed: ECONNRESET...
+			bev.err = t.sockErr
+			return Reading | Error
+		}
+		if t.allowDirty {
+			return Reading | EOF
+		}
+		bev.err = ErrTLSDirtyShutdown
+		return Reading | Error
+	}
+	bev.err = fmt.Errorf("bufferevent: TLS: %w", err)
+	return Reading | Error
+}
+
+// tlsWriteOutLocked is writeOutLocked for a TLS BufferEvent: Output is
+// encrypted into rawOut (not during the handshake, nor ahead of a slow
+// socket by more than tlsOutLimit), and rawOut is written with one
+// writev. The write event stays pending while ciphertext waits. It calls
+// for the write callback once some plaintext went and Output drained to
+// the write low watermark, and for the event callback on an error.
+func (bev *BufferEvent) tlsWriteOutLocked() calls {
+	t := bev.tlsConn()
+	wrote, left := false, false
+	encrypt := t.handshakeDone && bev.enabled&event.Write != 0 && bev.writeErr() == nil
+	for {
+		for encrypt && bev.output.Len() > 0 && t.pendingOut() < tlsOutLimit {
+			s1, _ := bev.output.data()
+			k, err := t.conn.Write(s1[:min(len(s1), tlsChunk)])
+			bev.output.drain(k)
+			wrote = wrote || k > 0
+			if err != nil {
+				return bev.tlsWriteFailedLocked(err, fmt.Errorf("bufferevent: TLS: %w", err))
+			}
+		}
+		var err error
+		left, err = t.writeSocket(int(bev.fd))
+		if err == unix.EAGAIN {
+			left = true
+		} else if err != nil {
+			return bev.tlsWriteFailedLocked(err, errnoOf(err))
+		}
+		// The socket took it all: encrypt what the limit held back.
+		if left || !encrypt || bev.output.Len() == 0 {
+			break
+		}
+	}
+	if left {
+		if err := bev.startWritingLocked(); err != nil {
+			return bev.eventCallsLocked(bev.armFailedLocked(event.Write, err))
+		}
+	} else {
+		bev.stopWritingLocked()
+		if bev.work&bsCloseWrite != 0 && bev.output.Len() == 0 {
+			if c, done := bev.closeWriteLocked(); done {
+				return c
+			}
+		}
+	}
+	if wrote && bev.output.Len() <= int(bev.wlow) && bev.writecb != nil {
+		return bev.dispatchLocked(calls{write: bev.writecb})
+	}
+	return calls{}
+}
+
+// tlsWriteFailedLocked turns writing off after err, keeps it for Write to
+// return, and calls for Writing|Error with reported as Err.
+func (bev *BufferEvent) tlsWriteFailedLocked(err, reported error) calls {
+	bev.extra().werr = err
+	bev.err = reported
+	bev.enabled &^= event.Write
+	bev.stopWritingLocked()
+	return bev.eventCallsLocked(Writing | Error)
+}
+
+// tlsFlushSubmitted writes the ciphertext the handshake goroutine wrote.
+func (bev *BufferEvent) tlsFlushSubmitted() {
+	bev.mu.Lock()
+	var c calls
+	if bev.life == lsHandshaking || bev.life == lsOpen {
+		c = bev.tlsWriteOutLocked()
+	}
+	bev.mu.Unlock()
+	c.run(bev)
+}
+
+// tlsCloseLocked is Free's part for TLS: after a successful handshake a
+// close_notify goes out if the socket takes it at once, and the transport
+// closes, which ends a handshake still waiting for data.
+func (bev *BufferEvent) tlsCloseLocked() {
+	t := bev.tlsConn()
+	if t.handshakeDone && bev.fd >= 0 && !t.notifySent && bev.writeErr() == nil {
+		t.conn.CloseWrite() // writes the alert into rawOut
+		t.writeSocket(int(bev.fd))
+	}
+	t.close()
+}
