@@ -8,6 +8,8 @@
 #   ROUTES="/plaintext /json" examples/http/compare.sh
 #   TLS=1 examples/http/compare.sh                 over HTTPS (a self-signed
 #                                                   certificate made with openssl)
+#   CLOSE=1 TLS=1 examples/http/compare.sh         a new connection per request
+#                                                   (Connection: close): handshakes/s
 #
 # Both servers run pinned to CPU 0 (taskset -c 0) with GOMAXPROCS=1; wrk
 # runs pinned to CPU 1. For every route the two servers take turns, REPS
@@ -30,6 +32,8 @@ routes=${ROUTES:-/plaintext /json /static/hello.txt}
 levent_port=${LEVENT_PORT:-18080}
 nethttp_port=${NETHTTP_PORT:-18081}
 use_tls=${TLS:-0}
+wrk_flags=()
+[[ ${CLOSE:-0} == 1 ]] && wrk_flags=(-H "Connection: close")
 
 for tool in wrk taskset; do
 	command -v "$tool" >/dev/null || { echo "compare.sh: $tool is not installed (apt-get install wrk util-linux)" >&2; exit 1; }
@@ -74,7 +78,7 @@ kept=""
 run() {
 	local name=$1 port=$2 route=$3 out before
 	before=$(tcpstat)
-	out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$duration" --latency "$scheme://127.0.0.1:$port$route")
+	out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$duration" --latency "${wrk_flags[@]}" "$scheme://127.0.0.1:$port$route")
 	if grep -qE 'Socket errors|Non-2xx' <<<"$out"; then
 		[[ -n $kept ]] || kept=$(mktemp -d /tmp/http-compare-errors.XXXXXX)
 		local f=$kept/${name//\//-}${route//\//_}.$(date +%s%N).txt
