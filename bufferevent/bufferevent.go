@@ -81,8 +81,11 @@ type BufferEvent struct {
 // bevExt is the part of a BufferEvent that only some need: a TLS one, or
 // one whose writes failed.
 type bevExt struct {
-	werr error    // sticky: after a write error Write refuses
-	tls  *tlsConn // a TLS BufferEvent's connection (NewTLS)
+	werr     error    // sticky: after a write error Write refuses
+	tls      *tlsConn // a TLS BufferEvent's connection (NewTLS)
+	maxRead  int32    // SetMaxSingleRead; 0: no cap
+	maxWrite int32    // SetMaxSingleWrite; 0: no cap
+	pri      int16    // SetPriority's priority + 1; 0: the default
 }
 
 // extra returns ext, making it if need be.
@@ -225,8 +228,14 @@ func (bev *BufferEvent) setFd(fd int) error {
 	if err := bev.rev.Assign(bev.base, fd, event.Read|event.Persist, bev.onRead); err != nil {
 		return err
 	}
+	if err := bev.applyPriorityLocked(&bev.rev); err != nil {
+		return err
+	}
 	if bev.wev != nil {
 		if err := bev.wev.Assign(bev.base, fd, event.Write|event.Persist, bev.onWrite); err != nil {
+			return err
+		}
+		if err := bev.applyPriorityLocked(bev.wev); err != nil {
 			return err
 		}
 	}
@@ -238,6 +247,9 @@ func (bev *BufferEvent) setFd(fd int) error {
 func (bev *BufferEvent) writeEvent() (*event.Event, error) {
 	if bev.wev == nil {
 		ev, err := event.New(bev.base, int(bev.fd), event.Write|event.Persist, bev.onWrite)
+		if err == nil {
+			err = bev.applyPriorityLocked(ev)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -26,6 +26,8 @@
 //	bufferevent_getfd                    Fd
 //	bufferevent_getwatermark             GetWatermark
 //	bufferevent_trigger / _trigger_event Trigger / TriggerEvent
+//	bufferevent_set_max_single_read/_write  SetMaxSingleRead / SetMaxSingleWrite
+//	bufferevent_priority_set             SetPriority
 //	bufferevent_socket_get_dns_error     DNSErr (Err gives the errno of
 //	                                     any other Error)
 //	bufferevent_free                     Free

@@ -101,7 +101,7 @@ func (bev *BufferEvent) writeOutLocked() calls {
 		}
 		return calls{}
 	}
-	n, err := bev.output.writeFd(int(bev.fd), 0, true)
+	n, err := bev.output.writeFd(int(bev.fd), bev.maxWriteLocked(), true)
 	switch {
 	case err == unix.EAGAIN:
 		if err := bev.startWritingLocked(); err != nil {
@@ -165,13 +165,10 @@ func (bev *BufferEvent) readLocked(fd int, what event.Flag) calls {
 	if what&event.Read == 0 {
 		return bev.readTimeoutLocked()
 	}
-	room := 0 // no limit
-	if bev.rhigh > 0 {
-		room = int(bev.rhigh) - bev.input.Len()
-		if room <= 0 {
-			bev.suspendLocked()
-			return calls{}
-		}
+	room, ok := bev.readRoomLocked()
+	if !ok {
+		bev.suspendLocked()
+		return calls{}
 	}
 	_, err := bev.input.readFd(fd, room, true)
 	switch {

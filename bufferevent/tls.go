@@ -215,7 +215,7 @@ func (bev *BufferEvent) tlsReadLocked(fd int, what event.Flag) calls {
 		return bev.readTimeoutLocked()
 	}
 	t := bev.tlsConn()
-	_, err := t.readSocket(fd)
+	_, err := t.readSocket(fd, bev.maxReadLocked())
 	if err != nil && err != unix.EAGAIN {
 		if err != io.EOF {
 			t.sockErr = errnoOf(err)
@@ -335,7 +335,7 @@ func (bev *BufferEvent) tlsWriteOutLocked() calls {
 			}
 		}
 		var err error
-		left, err = t.writeSocket(int(bev.fd))
+		left, err = t.writeSocket(int(bev.fd), bev.maxWriteLocked())
 		if err == unix.EAGAIN {
 			left = true
 		} else if err != nil {
@@ -392,7 +392,7 @@ func (bev *BufferEvent) tlsCloseLocked() {
 	t := bev.tlsConn()
 	if t.handshakeDone && bev.fd >= 0 && !t.notifySent && bev.writeErr() == nil {
 		t.conn.CloseWrite() // writes the alert into rawOut
-		t.writeSocket(int(bev.fd))
+		t.writeSocket(int(bev.fd), bev.maxWriteLocked())
 	}
 	t.close()
 }

@@ -114,13 +114,13 @@ func (tr tlsTransport) SetDeadline(time.Time) error      { return nil }
 func (tr tlsTransport) SetReadDeadline(time.Time) error  { return nil }
 func (tr tlsTransport) SetWriteDeadline(time.Time) error { return nil }
 
-// readSocket reads what the socket has into rawIn: one readv, as for plain
-// data. At the end of the stream or on an error the transport learns that
+// readSocket reads what the socket has into rawIn, at most max bytes
+// (0: no cap): one readv, as for plain data. At the end of the stream or on an error the transport learns that
 // no more will come, and a waiting handshake wakes up.
-func (t *tlsConn) readSocket(fd int) (int, error) {
+func (t *tlsConn) readSocket(fd, max int) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n, err := t.rawIn.readFd(fd, 0, true)
+	n, err := t.rawIn.readFd(fd, max, true)
 	switch {
 	case err == unix.EAGAIN:
 		return 0, err
@@ -133,15 +133,15 @@ func (t *tlsConn) readSocket(fd int) (int, error) {
 	return n, err
 }
 
-// writeSocket writes what rawOut holds with one writev and reports whether
-// some is left.
-func (t *tlsConn) writeSocket(fd int) (left bool, err error) {
+// writeSocket writes what rawOut holds, at most max bytes (0: no cap),
+// with one writev and reports whether some is left.
+func (t *tlsConn) writeSocket(fd, max int) (left bool, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.rawOut.Len() == 0 {
 		return false, nil
 	}
-	_, err = t.rawOut.writeFd(fd, 0, true)
+	_, err = t.rawOut.writeFd(fd, max, true)
 	return t.rawOut.Len() > 0, err
 }
 
