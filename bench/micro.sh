@@ -103,6 +103,9 @@ fi
 run_case "timer_churn(1000)" "lev libev rt" timer_churn 1000
 run_case "timer_churn(100000)" "lev libev rt" timer_churn 100000
 [[ $quick == 1 ]] || run_case "timer_churn(1000000)" "lev libev rt" timer_churn 1000000
+# every timer on one 10 s timeout: libevent's common-timeout queue
+# (event_base_init_common_timeout) against levent's InitCommonTimeout
+run_case "timer_churn(100000,common)" "lev libev rt" timer_churn 100000 10 1
 run_case "timer_fire(10000)" "lev libev rt libev0" timer_fire 10000 1
 [[ $quick == 1 ]] || run_case "timer_fire(100000)" "lev libev rt libev0" timer_fire 100000 1
 run_case "activate" "lev levu libev" activate

@@ -16,6 +16,7 @@
 //	event_active / event_pending    (*Event).Active / Pending
 //	event_free                      (*Event).Free
 //	event_base_foreach_event        (*Base).ForeachEvent
+//	event_base_init_common_timeout  (*Base).InitCommonTimeout
 //	event_base_dump_events          (*Base).Dump
 //	EV_READ, EV_WRITE, EV_PERSIST   Read, Write, Persist (same bit values)
 //

@@ -7,7 +7,7 @@
  *
  * Usage:
  *   levbench-c pipechain PIPES ACTIVE WRITES [ITERS=25] [FDS=duplex|pair]
- *   levbench-c timer_churn N [R=10]
+ *   levbench-c timer_churn N [R=10] [COMMON=0|1]
  *   levbench-c timer_fire N [PRECISE=0|1]
  *   levbench-c activate [M=10000000]
  *   levbench-c loop_once [M=1000000]
@@ -48,7 +48,7 @@ static void usage(void)
 {
 	fputs("usage: levbench-c SUBCOMMAND ARGS...\n"
 	      "  pipechain PIPES ACTIVE WRITES [ITERS=25] [FDS=duplex|pair]\n"
-	      "  timer_churn N [R=10]\n"
+	      "  timer_churn N [R=10] [COMMON=0|1]\n"
 	      "  timer_fire N [PRECISE=0|1]\n"
 	      "  activate [M=10000000]\n"
 	      "  loop_once [M=1000000]\n"
@@ -310,15 +310,24 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 static void cmd_timer_churn(int argc, char **argv)
 {
 	long N = arg_int(argc, argv, 2, -1), R = arg_int(argc, argv, 3, 10);
+	long common = arg_int(argc, argv, 4, 0);
 	long reps, c, r, i;
 	int64_t T1 = 0, T2 = 0, T3 = 0, t, u;
 	struct event_base *base;
 	struct event **evs;
+	const struct timeval *ct = NULL;
 	double ops;
 
-	if (argc > 4 || N < 1)
+	if (argc > 5 || N < 1 || common > 1)
 		usage();
 	base = new_base(0);
+	if (common) {
+		/* every timer gets the same 10 s timeout, from libevent's O(1)
+		 * queue for one duration */
+		struct timeval ten = {10, 0};
+		if (!(ct = event_base_init_common_timeout(base, &ten)))
+			die("event_base_init_common_timeout failed");
+	}
 	evs = calloc(N, sizeof *evs);
 	if (!evs)
 		die("out of memory");
@@ -334,7 +343,7 @@ static void cmd_timer_churn(int argc, char **argv)
 		t = now_ns();
 		for (i = 0; i < N; i++) {
 			struct timeval tv = idle_timeout();
-			if (event_add(evs[i], &tv) != 0)
+			if (event_add(evs[i], ct ? ct : &tv) != 0)
 				die("event_add failed");
 		}
 		u = now_ns();
@@ -342,7 +351,7 @@ static void cmd_timer_churn(int argc, char **argv)
 		for (r = 0; r < R; r++)
 			for (i = 0; i < N; i++) {
 				struct timeval tv = idle_timeout();
-				if (event_add(evs[i], &tv) != 0)
+				if (event_add(evs[i], ct ? ct : &tv) != 0)
 					die("event_add failed");
 			}
 		t = now_ns();
@@ -354,9 +363,9 @@ static void cmd_timer_churn(int argc, char **argv)
 	}
 	ops = (double)reps * (double)N;
 	printf("bench=timer_churn impl=%s n=%ld r=%ld ns_per_add=%.1f ns_per_del=%.1f "
-	       "ns_per_first_add=%.1f ns_per_readd=%.1f reps=%ld fired=%ld\n",
+	       "ns_per_first_add=%.1f ns_per_readd=%.1f reps=%ld fired=%ld common=%ld\n",
 	       impl, N, R, (T1 + T2) / (ops * (R + 1)), T3 / ops, T1 / ops,
-	       R > 0 ? T2 / (ops * R) : 0.0, reps, timer_fired);
+	       R > 0 ? T2 / (ops * R) : 0.0, reps, timer_fired, common);
 }
 
 /* ---- 2b. timer_fire -------------------------------------------------- */

@@ -8,7 +8,7 @@
 //	levbench [-impl=levent|go-runtime-timers] SUBCOMMAND ARGS...
 //
 //	levbench pipechain PIPES ACTIVE WRITES [ITERS=25] [FDS=duplex|pair]
-//	levbench timer_churn N [R=10]
+//	levbench timer_churn N [R=10] [COMMON=0|1]
 //	levbench timer_fire N [PRECISE=0|1]
 //	levbench activate [M=10000000]
 //	levbench loop_once [M=1000000]
@@ -17,6 +17,11 @@
 // -impl defaults to $LEVBENCH_IMPL, then to levent. go-runtime-timers
 // implements timer_churn (time.AfterFunc, Reset, Stop), timer_fire and
 // memory with the standard library's timers instead of levent.
+//
+// timer_churn's COMMON=1, an addition to SPEC.md that levbench.c shares,
+// gives every timer one 10 s timeout: on libevent from
+// event_base_init_common_timeout, on levent from Base.InitCommonTimeout;
+// the line ends with common=0|1.
 //
 // levent has a single timer mode: deadlines are kept in nanoseconds of the
 // monotonic clock and the wait is precise to the nanosecond, so timer_fire

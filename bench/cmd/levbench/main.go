@@ -21,7 +21,7 @@ var errUsage = errors.New("bad arguments")
 
 const usageText = `usage: levbench [-impl=levent|go-runtime-timers] [-cpuprofile=FILE] SUBCOMMAND ARGS...
   pipechain PIPES ACTIVE WRITES [ITERS=25] [FDS=duplex|pair]
-  timer_churn N [R=10]
+  timer_churn N [R=10] [COMMON=0|1]
   timer_fire N [PRECISE=0|1]
   activate [M=10000000]
   loop_once [M=1000000]

@@ -13,7 +13,7 @@ import (
 // may add keys at the end (extra).
 var specKeys = map[string]struct{ keys, extra string }{
 	"pipechain":   {"bench impl pipes active writes fds us_per_iter ns_per_event total_us_per_iter", ""},
-	"timer_churn": {"bench impl n r ns_per_add ns_per_del ns_per_first_add ns_per_readd reps fired", ""},
+	"timer_churn": {"bench impl n r ns_per_add ns_per_del ns_per_first_add ns_per_readd reps fired", "common"},
 	"timer_fire":  {"bench impl n precise total_ms ns_per_timer cpu_ns_per_timer late_p50_us late_p99_us late_max_us late_min_us add_ms", ""},
 	"activate":    {"bench impl n ns_per_cb", ""},
 	"loop_once":   {"bench impl n ns_per_iter", ""},
@@ -69,6 +69,8 @@ func TestEverySubcommandPrintsTheSpecLine(t *testing.T) {
 		{implLevent, []string{"pipechain", "10", "1", "0", "2", "pair"}, map[string]string{"writes": "0", "fds": "pair"}},
 		{implLevent, []string{"timer_churn", "100000", "1"}, map[string]string{"n": "100000", "r": "1", "reps": "10", "fired": "0"}},
 		{implRuntime, []string{"timer_churn", "100000", "1"}, map[string]string{"n": "100000", "r": "1", "reps": "10", "fired": "0"}},
+		{implLevent, []string{"timer_churn", "1000", "2", "1"}, map[string]string{"n": "1000", "r": "2", "fired": "0", "common": "1"}},
+		{implRuntime, []string{"timer_churn", "1000", "2", "1"}, map[string]string{"n": "1000", "common": "1"}},
 		{implLevent, []string{"timer_fire", "200"}, map[string]string{"n": "200", "precise": "1"}},
 		{implLevent, []string{"timer_fire", "200", "0"}, map[string]string{"precise": "1"}},
 		{implRuntime, []string{"timer_fire", "200", "1"}, map[string]string{"n": "200", "precise": "1"}},
@@ -142,6 +144,7 @@ func TestBadArgumentsExitWithStatusTwo(t *testing.T) {
 		{"pipechain", "10", "1", "1", "25", "triple"},
 		{"timer_churn", "x"},
 		{"timer_churn", "0"},
+		{"timer_churn", "10", "1", "2"},
 		{"timer_fire", "10", "2"},
 		{"loop_once", "10", "20"},
 		{"memory", "-5"},
