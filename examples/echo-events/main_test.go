@@ -46,26 +46,15 @@ func send(t *testing.T, server *exampletest.Proc, c net.Conn, s string) {
 	server.ExpectLine("receive from client: " + strings.TrimSuffix(msg, "\n"))
 }
 
-// expectBytes reads len(want) bytes from r, which buffers c, and checks
-// that they are want: for replies that do not end in a newline.
-func expectBytes(t *testing.T, c net.Conn, r io.Reader, want string) {
-	t.Helper()
-	c.SetReadDeadline(time.Now().Add(exampletest.Timeout))
-	got := make([]byte, len(want))
-	if n, err := io.ReadFull(r, got); err != nil || string(got) != want {
-		t.Fatalf("got %q (err %v), want %q", got[:n], err, want)
-	}
-}
-
 func TestServerGreetsEchoesAndClosesOnQuit(t *testing.T) {
 	_, port, server := startServer(t)
 	c, r := dial(t, server, port)
 	send(t, server, c, "hello\n")
 	exampletest.ExpectReply(t, c, r, "->hello\n")
 	send(t, server, c, "a\x00b\n") // a C string: the message ends at the NUL
-	expectBytes(t, c, r, "->a")
+	exampletest.ExpectBytes(t, c, r, "->a")
 	send(t, server, c, "bye\x00") // as the seeds' client sends a line
-	expectBytes(t, c, r, "->bye")
+	exampletest.ExpectBytes(t, c, r, "->bye")
 	send(t, server, c, "QUIT\n")
 	exampletest.ExpectEOF(t, c, r)
 	server.ExitsCleanly(syscall.SIGTERM)

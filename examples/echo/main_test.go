@@ -22,14 +22,30 @@ func dial(t *testing.T, server *exampletest.Proc, addr string) (net.Conn, *bufio
 	return c, bufio.NewReader(c)
 }
 
-// roundTrip sends msg, checks the server's log line and the echo.
+// logLines are the lines the server prints for a message, as the C
+// printed it: printf("recv from client <<< %s\n") of the message up to its
+// first NUL, so that a message ending in a newline is followed by a blank
+// line. They are as exampletest.Proc reads them, which drops a "\r"
+// before each "\n".
+func logLines(msg string) []string {
+	msg, _, _ = strings.Cut(msg, "\x00")
+	lines := strings.Split("recv from client <<< "+msg, "\n")
+	for i, l := range lines[:len(lines)-1] {
+		lines[i] = strings.TrimSuffix(l, "\r")
+	}
+	return lines
+}
+
+// roundTrip sends msg, one message, checks the server's log lines and the
+// echo: the message up to its first NUL.
 func roundTrip(t *testing.T, server *exampletest.Proc, c net.Conn, r *bufio.Reader, msg string) {
 	t.Helper()
 	if _, err := io.WriteString(c, msg); err != nil {
 		t.Fatal(err)
 	}
-	server.ExpectLine("recv from client <<< " + string(chomp([]byte(msg))))
-	exampletest.ExpectReply(t, c, r, msg)
+	server.ExpectLines(logLines(msg)...)
+	echo, _, _ := strings.Cut(msg, "\x00")
+	exampletest.ExpectBytes(t, c, r, echo)
 }
 
 func TestServerEchoesEachClientAndReleasesItsDescriptor(t *testing.T) {
@@ -39,8 +55,10 @@ func TestServerEchoesEachClientAndReleasesItsDescriptor(t *testing.T) {
 	b, rb := dial(t, server, addr)
 	roundTrip(t, server, a, ra, "hello\n")
 	roundTrip(t, server, b, rb, "from b\n")
-	// The original's strlen cut the echo at the first NUL.
+	// The original's strlen cuts the echo at the first NUL.
 	roundTrip(t, server, a, ra, "a\x00b\n")
+	roundTrip(t, server, b, rb, "no newline")
+	roundTrip(t, server, a, ra, "after the NUL\n") // and nothing of the last came back
 	a.Close()
 	server.ExpectLine("connection closed")
 	roundTrip(t, server, b, rb, "still here\n")
@@ -83,7 +101,7 @@ func TestServerSendsTheWholeEchoBeforeClosing(t *testing.T) {
 	server.ExitsCleanly(syscall.SIGTERM)
 }
 
-func TestClientSendsItsInputAndPrintsEachLineBack(t *testing.T) {
+func TestClientSendsItsInputAndPrintsEachMessageBack(t *testing.T) {
 	bin, addr, server := exampletest.StartServer(t)
 	c := exampletest.Start(t, bin, "-client", "-addr", addr)
 	c.ExpectLine("Connected")
@@ -92,15 +110,75 @@ func TestClientSendsItsInputAndPrintsEachLineBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.ExpectLine("server say: hello")
-	server.ExpectLine("recv from client <<< hello")
-	// Two lines at once, and a last one without a newline, sent when the
-	// input ends.
-	io.WriteString(c.Stdin(), "two\nlines\nlast")
+	server.ExpectLines(logLines("hello\n")...)
+	// A NUL goes out as it was read, and the server's echo stops there.
+	io.WriteString(c.Stdin(), "a\x00b\n")
+	c.ExpectLine("server say: a")
+	server.ExpectLines(logLines("a\x00b\n")...)
+	// Two lines in one message, with no newline at its end, sent just
+	// before the input ends.
+	io.WriteString(c.Stdin(), "two\nlast")
 	c.Stdin().Close()
-	c.ExpectLines("server say: two", "server say: lines", "server say: last", "connection closed")
+	c.ExpectLines("server say: two", "last", "connection closed")
 	c.ExitsWith(0)
 	server.Expect("connection closed")
 	server.ExitsCleanly(syscall.SIGINT)
+}
+
+// An echo longer than one read of the original's 1024-byte buffer is
+// printed as several messages, none longer than 1024 bytes, and none of it
+// is left unprinted.
+func TestClientPrintsALongEchoInMessagesOf1024Bytes(t *testing.T) {
+	bin, addr, server := exampletest.StartServer(t, "-quiet") // echoes every byte
+	c := exampletest.Start(t, bin, "-client", "-addr", addr)
+	c.ExpectLine("Connected")
+	long := strings.Repeat("x", 3000)
+	io.WriteString(c.Stdin(), long)
+	c.Stdin().Close()
+	var got strings.Builder
+	for {
+		l := c.NextLine()
+		if l == "connection closed" {
+			break
+		}
+		msg, ok := strings.CutPrefix(l, "server say: ")
+		if !ok || len(msg) > 1024 {
+			t.Fatalf("the client printed %.80q (%d bytes), want messages of at most 1024 bytes", l, len(l))
+		}
+		got.WriteString(msg)
+	}
+	if got.String() != long {
+		t.Errorf("the client printed %d bytes of the echo, want the %d sent", got.Len(), len(long))
+	}
+	c.ExitsWith(0)
+	server.ExitsCleanly(syscall.SIGTERM)
+}
+
+// The client prints a message as the original printed its buffer, as a C
+// string: up to its first NUL. The -quiet server echoes the NUL.
+func TestClientPrintsAMessageUpToItsFirstNUL(t *testing.T) {
+	bin, addr, server := exampletest.StartServer(t, "-quiet")
+	clientSession(t, bin, []string{"-addr", addr}, "a\x00b\n", "server say: a")
+	server.ExitsCleanly(syscall.SIGTERM)
+}
+
+// clientSession runs the client with args and, after it has connected,
+// types each input of inOut, a list of input and line pairs, checking the
+// line it prints for it; then it ends the input and checks that the
+// client ends cleanly.
+func clientSession(t *testing.T, bin string, args []string, inOut ...string) {
+	t.Helper()
+	c := exampletest.Start(t, bin, append([]string{"-client"}, args...)...)
+	c.ExpectLine("Connected")
+	for i := 0; i+1 < len(inOut); i += 2 {
+		if _, err := io.WriteString(c.Stdin(), inOut[i]); err != nil {
+			t.Fatal(err)
+		}
+		c.ExpectLine(inOut[i+1])
+	}
+	c.Stdin().Close()
+	c.ExpectLine("connection closed")
+	c.ExitsWith(0)
 }
 
 func TestClientReportsARefusedConnection(t *testing.T) {

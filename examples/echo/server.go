@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -34,9 +35,14 @@ type server struct {
 	readFn  func(*bufferevent.BufferEvent)
 	eventFn func(*bufferevent.BufferEvent, bufferevent.What)
 	buf     [bufLen]byte // echoLogged's
+	tls     *tls.Config  // with -tls-cert: each connection speaks TLS
 }
 
-func runServer(addr string, quiet bool) error {
+func runServer(addr string, quiet bool, tf tlsFlags) error {
+	tlsCfg, err := tf.serverConfig()
+	if err != nil {
+		return err
+	}
 	base, err := event.NewBase() // base = event_base_new()
 	if err != nil {
 		return err
@@ -52,7 +58,7 @@ func runServer(addr string, quiet bool) error {
 		return err
 	}
 	defer out.close() // after the loop: what its last iteration printed
-	s := &server{base: base, out: out}
+	s := &server{base: base, out: out, tls: tlsCfg}
 	s.readFn, s.eventFn = s.echoLogged, s.eventCB
 	if quiet {
 		s.readFn = echoQuiet
@@ -80,8 +86,18 @@ func (s *server) listenerCB(l *listener.Listener, fd int, addr net.Addr) {
 	// printf("accept a client %d\n", fd): the peer's address says more
 	// than a descriptor number.
 	s.out.printf("accept a client %s\n", addr)
-	// bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)
-	bev, err := bufferevent.New(s.base, fd, bufferevent.CloseOnFree)
+	var bev *bufferevent.BufferEvent
+	var err error
+	if s.tls != nil {
+		// bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		//     BEV_OPT_CLOSE_ON_FREE): the handshake runs first, and the
+		// callbacks see only plaintext; a failed handshake reaches eventCB
+		// as an error.
+		bev, err = bufferevent.NewTLS(s.base, fd, s.tls, bufferevent.TLSAccepting, bufferevent.CloseOnFree)
+	} else {
+		// bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)
+		bev, err = bufferevent.New(s.base, fd, bufferevent.CloseOnFree)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bufferevent_socket_new: %v\n", err)
 		unix.Close(fd)
@@ -97,26 +113,27 @@ func (s *server) listenerCB(l *listener.Listener, fd int, addr net.Addr) {
 	bev.Enable(event.Read)
 }
 
-// echoLogged is do_echo_request: it prints what the client sent and
-// writes it back.
+// echoLogged is do_echo_request: it takes one message, prints it and
+// writes it back, as the original did, byte for byte.
 //
-// The original read once, at most BUFLEN bytes, and then set
-// msg[len] = '\0', one byte past its buffer when the read filled it. The
-// rest stayed in the input buffer until the client sent more, because the
-// read callback runs only after new data has been read; this one reads
-// until the input is empty. The original also wrote strlen(msg) bytes back,
-// losing everything from the first NUL the client sent; the length read is
-// used here.
+// A message is what one bufferevent_read of at most BUFLEN bytes takes from
+// the input, seen as a C string: up to its first NUL. The original printed
+// it with printf("recv from client <<< %s\n"), so a message that ends with
+// a newline is printed with a blank line after it, and wrote strlen(msg)
+// bytes back: "a\x00b\n" is printed and answered as "a", and a message of
+// NULs is printed empty and answered with nothing. What the read left in
+// the input (more than BUFLEN bytes arrived at once) waits, as it did in
+// the original, for the next data from the client: the read callback runs
+// when data arrives. Only the original's msg[len] = '\0', one byte past
+// its buffer after a full read, is gone.
 func (s *server) echoLogged(bev *bufferevent.BufferEvent) {
-	for {
-		n := bev.Read(s.buf[:]) // len = bufferevent_read(bev, msg, BUFLEN)
-		if n == 0 {
-			return
-		}
-		msg := s.buf[:n]
-		s.out.printf("recv from client <<< %s\n", chomp(msg))
-		bev.Write(msg) // bufferevent_write(bev, msg, strlen(msg))
+	n := bev.Read(s.buf[:]) // len = bufferevent_read(bev, msg, BUFLEN)
+	if n == 0 {
+		return // nothing arrived: the original's callback never ran so
 	}
+	msg := cString(s.buf[:n]) // msg[len] = '\0'
+	s.out.printf("recv from client <<< %s\n", msg)
+	bev.Write(msg) // bufferevent_write(bev, msg, strlen(msg))
 }
 
 // echoQuiet is do_echo_request when nothing is printed: the client gets
@@ -135,6 +152,9 @@ func freeWhenSent(bev *bufferevent.BufferEvent) {
 
 // eventCB is event_cb: the end of the connection or an error.
 func (s *server) eventCB(bev *bufferevent.BufferEvent, what bufferevent.What) {
+	if what == bufferevent.Connected {
+		return // a TLS handshake is done: the echo starts
+	}
 	if what&bufferevent.EOF != 0 {
 		s.out.printf("connection closed\n") // printf("connect cloase\n")
 		// The original freed the bufferevent at once, dropping whatever

@@ -30,3 +30,15 @@ func ExpectEOF(t testing.TB, c net.Conn, r io.Reader) {
 		t.Fatalf("read %q (err %v), want the end of the stream (EOF)", b[:n], err)
 	}
 }
+
+// ExpectBytes reads len(want) bytes from r, which buffers c, and checks
+// that they are want: for replies that do not end in a newline. The read
+// may take up to Timeout.
+func ExpectBytes(t testing.TB, c net.Conn, r io.Reader, want string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(Timeout))
+	got := make([]byte, len(want))
+	if n, err := io.ReadFull(r, got); err != nil || string(got) != want {
+		t.Fatalf("got %.200q (err %v), want %.200q", got[:n], err, want)
+	}
+}

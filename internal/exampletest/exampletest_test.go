@@ -278,6 +278,14 @@ func TestExpectReplyAndEOF(t *testing.T) {
 	ExpectEOF(t, c, r)
 }
 
+func TestExpectBytesReadsExactlyTheBytesWanted(t *testing.T) {
+	c, s := pipe(t)
+	go s.Write([]byte("a\x00bcd"))
+	ExpectBytes(t, c, c, "a\x00b")
+	msg := failure(t, func(tb testing.TB) { ExpectBytes(tb, c, c, "ce") })
+	wantFailure(t, msg, `got "cd"`, `want "ce"`)
+}
+
 func TestExpectEOFReportsDataLeft(t *testing.T) {
 	c, s := pipe(t)
 	s.Write([]byte("more"))
