@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # echo.sh builds levent's echo servers (bench/servers and examples/echo),
-# the same server on libevent, gnet, nbio, Go's net and bare epoll, and the
+# the same server on libevent, gnet, nbio, Go's net, bare epoll and bare
+# io_uring (C, liburing), and the
 # load generator echoload, then runs every scenario against every server on
 # one machine in one run and writes BENCHMARKS.md (tables of medians and
 # ratios) and bench/echo.png (a chart).
@@ -70,6 +71,7 @@ all_servers=(
 	nbio:9005:nbio
 	libevent:9006:echo_libevent
 	epoll:9007:echo_epoll
+	uring-c:9010:echo_uring
 )
 # id:echoload flags.
 all_scenarios=(
@@ -108,6 +110,10 @@ mkdir -p "$bin"
 (cd "$root" && go build -o "$bin/levent-example" ./examples/echo)
 gcc -O2 -Wall -o "$bin/echo_libevent" "$here/c/echo_libevent.c" -levent
 gcc -O2 -Wall -o "$bin/echo_epoll" "$here/c/echo_epoll.c"
+if [[ " ${servers[*]} " == *" uring-c:"* ]]; then
+	[[ -e /usr/include/liburing.h ]] || { echo "echo.sh: liburing's headers are missing: apt-get install -y liburing-dev" >&2; exit 1; }
+	gcc -O2 -Wall -o "$bin/echo_uring" "$here/c/echo_uring.c" -luring
+fi
 
 # stop_server PID: SIGTERM, then SIGKILL after 5 s. Sets srv_exit to the
 # exit status, "crashed:STATUS" if the server had died before, or
