@@ -251,8 +251,7 @@ func (g *RateLimitGroup) share(d int) int64 {
 	switch {
 	case g.freed:
 		return math.MaxInt64
-	case g.suspended[d] || g.bucket.tokens[d] <= 0:
-		g.suspended[d] = true
+	case g.suspended[d]: // ⇐ the bucket is empty
 		return 0
 	}
 	return max(g.bucket.tokens[d]/int64(len(g.members)), g.minShare)

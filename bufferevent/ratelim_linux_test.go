@@ -99,6 +99,16 @@ func heldReader(t *testing.T) (b *event.Base, bev *BufferEvent, clock *fakeRateC
 func TestRateLimitHoldsReadingUntilATickPasses(t *testing.T) {
 	checkLeaks(t)
 	b, bev, clock, lens, got := heldReader(t)
+	onLoop(t, b, func() {
+		if err := bev.Enable(event.Read); err != nil {
+			t.Error(err)
+		}
+		bev.mu.Lock()
+		defer bev.mu.Unlock()
+		if bev.work&bsReading != 0 {
+			t.Error("Enable(Read) while held made the read event pending")
+		}
+	})
 	expectQuiet(t, lens, "with no tick passed")
 	if r, m := bev.GetReadLimit(), bev.MaxToRead(); r != 0 || m != 0 {
 		t.Errorf("held: GetReadLimit %d, MaxToRead %d; want 0 and 0", r, m)
@@ -851,5 +861,61 @@ func TestRateLimitedEchoDoesNotAllocate(t *testing.T) {
 		if g != nil {
 			g.Free()
 		}
+	}
+}
+
+// A TLS BufferEvent's writes are held the same way: with the limit set
+// after the handshake, the client gets not even a whole record until
+// the limit goes.
+func TestTLSRateLimitHoldsWriting(t *testing.T) {
+	checkLeaks(t)
+	useFakeRateClock(t)
+	b := startLoop(t)
+	serverCfg, clientCfg := tlsConfigs(t)
+	sfd, c := tcpFds(t, b)
+	cfg := mustConfig(t, 1000, 1000, 10*time.Millisecond)
+	limited := make(chan *BufferEvent, 1)
+	onLoop(t, b, func() {
+		bev, err := NewTLS(b, sfd, serverCfg, TLSAccepting, CloseOnFree)
+		if err != nil {
+			t.Errorf("NewTLS: %v", err)
+			unix.Close(sfd)
+			close(limited)
+			return
+		}
+		bev.SetCallbacks(nil, nil, func(bev *BufferEvent, w What) {
+			if w != Connected {
+				t.Errorf("server: %v (%v)", w, bev.Err())
+				return
+			}
+			bev.SetRateLimit(cfg)
+			bev.Write(pattern(5000, 5)) // one record, more than a tick's worth
+			limited <- bev
+		})
+	})
+	tc := tls.Client(c, clientCfg)
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	bev := wait(t, limited, "the server's handshake")
+	if bev == nil {
+		t.FailNow()
+	}
+	defer bev.Free()
+	back := make([]byte, 5000)
+	tc.SetReadDeadline(time.Now().Add(quietFor))
+	if n, err := tc.Read(back); !isTimeout(err) {
+		t.Fatalf("with no tick passed: read %d bytes (%v), want a timeout", n, err)
+	}
+	if w := bev.GetWriteLimit(); w > 0 {
+		t.Errorf("held: GetWriteLimit %d, want at most 0", w)
+	}
+	bev.SetRateLimit(nil)
+	tc.SetReadDeadline(time.Now().Add(deadline))
+	if _, err := io.ReadFull(tc, back); err != nil {
+		t.Fatal(err)
+	}
+	if i := firstDiff(back, pattern(5000, 5)); i >= 0 {
+		t.Fatalf("data differs at byte %d", i)
 	}
 }
