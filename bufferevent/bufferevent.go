@@ -78,14 +78,15 @@ type BufferEvent struct {
 	ext *bevExt
 }
 
-// bevExt is the part of a BufferEvent that only some need: a TLS one, or
-// one whose writes failed.
+// bevExt is the part of a BufferEvent that only some need: a TLS one, one
+// whose writes failed, one with limits or a priority.
 type bevExt struct {
-	werr     error    // sticky: after a write error Write refuses
-	tls      *tlsConn // a TLS BufferEvent's connection (NewTLS)
-	maxRead  int32    // SetMaxSingleRead; 0: no cap
-	maxWrite int32    // SetMaxSingleWrite; 0: no cap
-	pri      int16    // SetPriority's priority + 1; 0: the default
+	werr     error      // sticky: after a write error Write refuses
+	tls      *tlsConn   // a TLS BufferEvent's connection (NewTLS)
+	maxRead  int32      // SetMaxSingleRead; 0: no cap
+	maxWrite int32      // SetMaxSingleWrite; 0: no cap
+	pri      int16      // SetPriority's priority + 1; 0: the default
+	rl       *rateLimit // SetRateLimit, AddToRateLimitGroup; kept once made
 }
 
 // extra returns ext, making it if need be.
@@ -162,8 +163,8 @@ const (
 // it is set (checked by checkInvariants in the tests, between operations
 // on the loop's goroutine).
 const (
-	bsReading     uint16 = 1 << iota // ⇔ rev is pending (reading enabled, hasIO, not suspended)
-	bsWriting                        // ⇔ wev is pending (connecting, or Output waits for room)
+	bsReading     uint16 = 1 << iota // ⇔ rev is pending (reading enabled, hasIO, not suspended, no rate limit holding it)
+	bsWriting                        // ⇔ wev is pending (connecting, Output waits for room, or a rate limit let it go)
 	bsSuspended                      // Input holds the read high watermark; ⇒ !bsReading
 	bsTrimArmed                      // rev's timeout is the idle trim, not a read timeout; ⇒ bsReading
 	bsInCallback                     // the read callback runs: its output is written when it returns
@@ -396,7 +397,8 @@ func (bev *BufferEvent) Disable(what event.Flag) error {
 // to watch the descriptor.
 func (bev *BufferEvent) startReadingLocked() error {
 	// A TLS handshake reads whether or not the user enabled reading.
-	if !bev.hasIO() || bev.enabled&event.Read == 0 && bev.life != lsHandshaking || bev.work&bsSuspended != 0 {
+	if !bev.hasIO() || bev.enabled&event.Read == 0 && bev.life != lsHandshaking || bev.work&bsSuspended != 0 ||
+		bev.rateHeldLocked(dirRead) {
 		return nil
 	}
 	t := bev.rtimeout
@@ -436,9 +438,10 @@ func (bev *BufferEvent) stopReadingLocked() {
 }
 
 // startWritingLocked makes the write event pending, making it first if
-// need be; it returns the loop's refusal.
+// need be, unless a rate limit holds writing back (a connect waits for it
+// all the same); it returns the loop's refusal.
 func (bev *BufferEvent) startWritingLocked() error {
-	if bev.work&bsWriting != 0 || bev.fd < 0 {
+	if bev.work&bsWriting != 0 || bev.fd < 0 || bev.life != lsConnecting && bev.rateHeldLocked(dirWrite) {
 		return nil
 	}
 	ev, err := bev.writeEvent()
@@ -599,8 +602,9 @@ func (bev *BufferEvent) inputDrainedLocked() {
 	}
 }
 
-// Free releases the BufferEvent (bufferevent_free): its events leave the
-// loop, buffered data is dropped, and with CloseOnFree the descriptor is
+// Free releases the BufferEvent (bufferevent_free): its events (a rate
+// limit's timer included) leave the loop, it leaves its rate-limit group,
+// buffered data is dropped, and with CloseOnFree the descriptor is
 // closed. Safe inside any of its callbacks and from any goroutine; no
 // callback of it starts afterwards, and every later method returns
 // ErrFreed (or nothing). The buffers' storage goes back to the pool on the
@@ -626,5 +630,6 @@ func (bev *BufferEvent) Free() {
 	bev.fd = -1
 	bev.readcb, bev.writecb, bev.eventcb = nil, nil, nil
 	bev.pendWhat = 0
+	bev.freeRateLimitLocked()
 	bev.queueLocked(bsDeferQueued)
 }

@@ -54,7 +54,7 @@ func (bev *BufferEvent) closeWriteLocked() (c calls, done bool) {
 			t.notifySent = true
 			t.conn.CloseWrite() // writes the alert into rawOut
 		}
-		left, err := t.writeSocket(int(bev.fd), bev.maxWriteLocked())
+		_, left, err := t.writeSocket(int(bev.fd), bev.maxWriteLocked())
 		if err == unix.EAGAIN || err == nil && left {
 			if err := bev.startWritingLocked(); err != nil {
 				return bev.eventCallsLocked(bev.armFailedLocked(event.Write, err)), true

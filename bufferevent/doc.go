@@ -28,6 +28,20 @@
 //	bufferevent_trigger / _trigger_event Trigger / TriggerEvent
 //	bufferevent_set_max_single_read/_write  SetMaxSingleRead / SetMaxSingleWrite
 //	bufferevent_priority_set             SetPriority
+//	ev_token_bucket_cfg_new              NewTokenBucketConfig
+//	bufferevent_set_rate_limit           SetRateLimit (nil removes it)
+//	bufferevent_get_token_bucket_cfg     RateLimit
+//	bufferevent_get_read_limit / _write  GetReadLimit / GetWriteLimit
+//	bufferevent_decrement_read_limit/_write  DecrementReadLimit /
+//	                                     DecrementWriteLimit
+//	bufferevent_get_max_to_read / _write MaxToRead / MaxToWrite
+//	bufferevent_rate_limit_group_new     NewRateLimitGroup
+//	bufferevent_add_to_rate_limit_group  AddToRateLimitGroup
+//	bufferevent_remove_from_rate_limit_group  RemoveFromRateLimitGroup
+//	bufferevent_rate_limit_group_*       (*RateLimitGroup).SetConfig,
+//	                                     SetMinShare, GetReadLimit,
+//	                                     DecrementRead, TotalRead,
+//	                                     ResetTotals, Free...
 //	bufferevent_socket_get_dns_error     DNSErr (Err gives the errno of
 //	                                     any other Error)
 //	bufferevent_free                     Free
@@ -109,13 +123,42 @@
 // ciphertext; afterwards the loop decrypts and encrypts itself, and an
 // open TLS connection holds no goroutine.
 //
+// # Rate limits
+//
+// SetRateLimit gives a BufferEvent token buckets, one per direction, from
+// a TokenBucketConfig: every tick adds the rate's worth of bytes, up to
+// the burst, and each read or write from the socket takes at most what is
+// left (and at most the SetMaxSingleRead or SetMaxSingleWrite cap). A
+// bucket may go below zero by what one read or write overshot. While a
+// bucket is empty its direction is held: the read or write event leaves
+// the loop (libevent's BEV_SUSPEND_BW) and a timer on the loop resumes it
+// once a tick refilled the bucket; no goroutine is involved, and a held
+// connection costs the loop nothing until then. Read timeouts do not run
+// while reading is held, as in libevent.
+//
+// A RateLimitGroup is one pair of buckets that its members share: each
+// read or write of a member takes at most its share, the group's bucket
+// divided by the number of members but at least the minimum share
+// (SetMinShare, 64 bytes by default). When the group's bucket is empty
+// every member is held, and the group's periodic timer resumes them, in
+// an order starting at a random member, once it holds the minimum share
+// again. A member stops at its next read or write with nothing moved
+// (libevent stops the members it could lock at once, the others so);
+// removing the limit, leaving the group, or freeing it resumes at once.
+//
+// Limits count the bytes that cross the socket. On a TLS BufferEvent that
+// is ciphertext, the handshake and record overhead included, as
+// libevent's OpenSSL BufferEvent counts the bytes of its socket BIO.
+//
 // # Differences from libevent
 //
 // Buffer is a growable ring, not a chain of chunks (see Buffer). NewPair
 // is a socketpair rather than an in-memory pair, so its two ends behave
 // exactly as socket BufferEvents. Read returns only a count. Filters
-// and rate limiting are not provided; TLS is crypto/tls, not OpenSSL, and
-// there is no filter form of it (bufferevent_openssl_filter_new). New and SetFd make a blocking
+// are not provided; TLS is crypto/tls, not OpenSSL, and
+// there is no filter form of it (bufferevent_openssl_filter_new). A
+// RateLimitGroup's Free takes its members out instead of requiring it to
+// be empty; a zero minimum share counts as one byte. New and SetFd make a blocking
 // descriptor non-blocking (libevent leaves that to the caller, and a
 // blocking socket would stall its loop).
 package bufferevent

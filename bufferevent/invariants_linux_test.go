@@ -51,6 +51,21 @@ func (bev *BufferEvent) brokenInvariantsLocked() []string {
 	check(w&(bsPendRead|bsPendWrite) == 0 || w&bsDeferQueued != 0, "a callback due ⇒ runDeferred due")
 	check(bev.pendWhat == 0 || w&bsDeferQueued != 0, "pendWhat ⇒ runDeferred due")
 	check(bev.life != lsFreed || bev.readcb == nil && bev.writecb == nil && bev.eventcb == nil, "no callbacks after Free")
+	if rl := bev.rateLimitLocked(); rl != nil {
+		own := rl.held & (heldOwn<<dirRead | heldOwn<<dirWrite)
+		check(!bev.rateHeldLocked(dirRead) || w&bsReading == 0, "rate limit holds reading ⇒ !bsReading")
+		check(!bev.rateHeldLocked(dirWrite) || w&bsWriting == 0 || bev.life == lsConnecting,
+			"rate limit holds writing ⇒ !bsWriting, unless connecting")
+		check(rl.cfg != nil || own == 0, "no own limit ⇒ no own hold")
+		check(rl.armed == (own != 0) || bev.life == lsFreed, "refill armed ⇔ an own hold")
+		tp, _ := rl.refill.Pending(event.Timeout)
+		check((tp != 0) == rl.armed, "refill pending ⇔ armed")
+		check(rl.group != nil || rl.held&(heldGroup<<dirRead|heldGroup<<dirWrite) == 0, "no group ⇒ no group hold")
+		for d := range rl.bucket.tokens {
+			check(rl.cfg == nil || rl.bucket.tokens[d] > 0 || rl.held&(heldOwn<<d) != 0 || bev.life == lsFreed,
+				"own bucket empty ⇒ own hold")
+		}
+	}
 	return bad
 }
 

@@ -29,7 +29,7 @@ import (
 // (a closed base).
 func (bev *BufferEvent) scheduleFlushLocked() error {
 	if !bev.hasIO() || bev.output.Len() == 0 || bev.enabled&event.Write == 0 ||
-		bev.work&(bsWriting|bsFlushQueued|bsInCallback) != 0 {
+		bev.work&(bsWriting|bsFlushQueued|bsInCallback) != 0 || bev.rateHeldLocked(dirWrite) {
 		return nil
 	}
 	return bev.queueLocked(bsFlushQueued)
@@ -101,7 +101,12 @@ func (bev *BufferEvent) writeOutLocked() calls {
 		}
 		return calls{}
 	}
-	n, err := bev.output.writeFd(int(bev.fd), bev.maxWriteLocked(), true)
+	atmost, ok := bev.rateCapLocked(dirWrite, bev.maxWriteLocked())
+	if !ok {
+		return calls{} // held: the refill resumes writing
+	}
+	n, err := bev.output.writeFd(int(bev.fd), atmost, true)
+	bev.rateSpentLocked(dirWrite, n)
 	switch {
 	case err == unix.EAGAIN:
 		if err := bev.startWritingLocked(); err != nil {
@@ -170,7 +175,11 @@ func (bev *BufferEvent) readLocked(fd int, what event.Flag) calls {
 		bev.suspendLocked()
 		return calls{}
 	}
-	_, err := bev.input.readFd(fd, room, true)
+	if room, ok = bev.rateCapLocked(dirRead, room); !ok {
+		return calls{} // held: the refill resumes reading
+	}
+	n, err := bev.input.readFd(fd, room, true)
+	bev.rateSpentLocked(dirRead, n)
 	switch {
 	case err == unix.EAGAIN:
 		return calls{}

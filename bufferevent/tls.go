@@ -215,7 +215,12 @@ func (bev *BufferEvent) tlsReadLocked(fd int, what event.Flag) calls {
 		return bev.readTimeoutLocked()
 	}
 	t := bev.tlsConn()
-	_, err := t.readSocket(fd, bev.maxReadLocked())
+	atmost, ok := bev.rateCapLocked(dirRead, bev.maxReadLocked())
+	if !ok {
+		return calls{} // held: the refill resumes reading
+	}
+	n, err := t.readSocket(fd, atmost)
+	bev.rateSpentLocked(dirRead, n)
 	if err != nil && err != unix.EAGAIN {
 		if err != io.EOF {
 			t.sockErr = errnoOf(err)
@@ -325,6 +330,10 @@ func (bev *BufferEvent) tlsWriteOutLocked() calls {
 	wrote, left := false, false
 	encrypt := t.handshakeDone && bev.enabled&event.Write != 0 && bev.writeErr() == nil
 	for {
+		atmost, ok := bev.rateCapLocked(dirWrite, bev.maxWriteLocked())
+		if !ok {
+			break // held, Output waiting: the refill resumes writing
+		}
 		for encrypt && bev.output.Len() > 0 && t.pendingOut() < tlsOutLimit {
 			s1, _ := bev.output.data()
 			k, err := t.conn.Write(s1[:min(len(s1), tlsChunk)])
@@ -334,8 +343,10 @@ func (bev *BufferEvent) tlsWriteOutLocked() calls {
 				return bev.tlsWriteFailedLocked(err, fmt.Errorf("bufferevent: TLS: %w", err))
 			}
 		}
+		var n int
 		var err error
-		left, err = t.writeSocket(int(bev.fd), bev.maxWriteLocked())
+		n, left, err = t.writeSocket(int(bev.fd), atmost)
+		bev.rateSpentLocked(dirWrite, n)
 		if err == unix.EAGAIN {
 			left = true
 		} else if err != nil {

@@ -134,15 +134,15 @@ func (t *tlsConn) readSocket(fd, max int) (int, error) {
 }
 
 // writeSocket writes what rawOut holds, at most max bytes (0: no cap),
-// with one writev and reports whether some is left.
-func (t *tlsConn) writeSocket(fd, max int) (left bool, err error) {
+// with one writev and reports how much went and whether some is left.
+func (t *tlsConn) writeSocket(fd, max int) (n int, left bool, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.rawOut.Len() == 0 {
-		return false, nil
+		return 0, false, nil
 	}
-	_, err = t.rawOut.writeFd(fd, max, true)
-	return t.rawOut.Len() > 0, err
+	n, err = t.rawOut.writeFd(fd, max, true)
+	return n, t.rawOut.Len() > 0, err
 }
 
 // pendingOut is how much ciphertext waits to be written.
