@@ -165,11 +165,17 @@ func (bev *BufferEvent) fdlessFlush() {
 	}
 	bev.work &^= bsFlushQueued
 	p, f := bev.pairLocked(), bev.filterLocked()
-	bev.mu.Unlock()
 	if p != nil {
+		bev.mu.Unlock()
 		p.sync(bev)
+		return
+	}
+	what, mode := f.queuedLocked()
+	bev.mu.Unlock()
+	if mode == FlushNormal {
+		f.step(bev, mode, what)
 	} else {
-		f.step(bev, FlushNormal, event.Read|event.Write)
+		f.flush(bev, what, mode)
 	}
 }
 

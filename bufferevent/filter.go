@@ -63,6 +63,10 @@ type filterState struct {
 	free              func() // freeContext, run once on the loop after Free
 	inStage, outStage Buffer
 	busy              bool // a filter function runs: a step asked for meanwhile is queued (under the filter's mu)
+	// A FlushWith asked for while busy, run by the queued flush (under
+	// the filter's mu): the directions, and the strongest mode.
+	pendWhat event.Flag
+	pendMode FlushMode
 }
 
 // NewFilter returns a BufferEvent that filters the data of underlying
@@ -182,6 +186,17 @@ func (f *filterState) step(bev *BufferEvent, mode FlushMode, what event.Flag) {
 	bev.runDue(c)
 }
 
+// queuedLocked is what the queued flush of the filter bev runs: a
+// FlushWith asked for while a filter function ran, or a plain step.
+func (f *filterState) queuedLocked() (what event.Flag, mode FlushMode) {
+	what, mode = f.pendWhat, f.pendMode
+	f.pendWhat, f.pendMode = 0, FlushNormal
+	if what == 0 {
+		return event.Read | event.Write, FlushNormal
+	}
+	return what, mode
+}
+
 // flush is FlushWith on the filter bev: its filters with mode, then the
 // underlying's flush (be_filter_flush).
 func (f *filterState) flush(bev *BufferEvent, what event.Flag, mode FlushMode) error {
@@ -216,11 +231,15 @@ func (f *filterState) inLimitLocked(bev *BufferEvent, mode FlushMode) int {
 // the run has nothing to do (idle); while another run is under way (a
 // filter function called FlushWith) it queues the run for later instead
 // of nesting it.
-func (f *filterState) beginLocked(bev *BufferEvent, idle bool) bool {
+func (f *filterState) beginLocked(bev *BufferEvent, idle bool, dir event.Flag, mode FlushMode) bool {
 	switch {
 	case bev.life == lsFreed || idle:
 		return false
 	case f.busy:
+		if mode != FlushNormal {
+			f.pendWhat |= dir
+			f.pendMode = max(f.pendMode, mode)
+		}
 		bev.queueLocked(bsFlushQueued) // refused only by a closed base
 		return false
 	}
@@ -245,7 +264,7 @@ func (f *filterState) input(bev *BufferEvent, mode FlushMode) calls {
 	src := &f.under.input
 	bev.mu.Lock()
 	idle := mode == FlushNormal && (bev.enabled&event.Read == 0 || f.inputFullLocked(bev, mode))
-	if !f.beginLocked(bev, idle) {
+	if !f.beginLocked(bev, idle, event.Read, mode) {
 		bev.mu.Unlock()
 		return calls{}
 	}
@@ -316,7 +335,7 @@ func (f *filterState) output(bev *BufferEvent, mode FlushMode) calls {
 	full := mode == FlushNormal && high > 0 && queued >= high
 	bev.mu.Lock()
 	idle := ufreed || mode == FlushNormal && (bev.enabled&event.Write == 0 || full || bev.output.Len() == 0)
-	if !f.beginLocked(bev, idle) {
+	if !f.beginLocked(bev, idle, event.Write, mode) {
 		bev.mu.Unlock()
 		return calls{}
 	}

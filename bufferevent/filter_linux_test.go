@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,6 +159,9 @@ func TestFilterDataStuck(t *testing.T) {
 	p1.SetWatermark(event.Read, 0, high)
 	inserted := false
 	filter := newFilter(t, p1, func(src, dst *Buffer, limit int, _ FlushMode) FilterResult {
+		if src.Len() == 0 {
+			return FilterNeedMore // libevent runs it only after a read
+		}
 		h := 0
 		if !inserted {
 			dst.Write(make([]byte, header))
@@ -225,6 +229,9 @@ func TestFilterLimitsFollowWatermarks(t *testing.T) {
 	onLoop(t, b, func() {
 		if y.Output().Len() != 16 || fx.Output().Len() != 24 {
 			t.Errorf("underlying's Output %d, filter's %d; want 16 and 24", y.Output().Len(), fx.Output().Len())
+		}
+		if !bytes.Equal(fx.Output().Peek(-1), pattern(40, 1)[16:]) {
+			t.Errorf("filter's Output: got %q, want the last 24 bytes written, in order", fx.Output().Peek(-1))
 		}
 		if len(outLimits) != 1 || outLimits[0] != 16 {
 			t.Errorf("output filter's limits: got %v, want [16]", outLimits)
@@ -321,7 +328,6 @@ func TestFilterFree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.Enable(event.Read)
 			f.Free()
 			wait(t, freed, "freeContext")
 			settle(t, b)
@@ -337,6 +343,12 @@ func TestFilterFree(t *testing.T) {
 			}
 			if werr != nil || under.Enabled() != event.Read|event.Write {
 				t.Errorf("underlying after Free: Write %v, enabled %v; want nil and Read|Write", werr, under.Enabled())
+			}
+			under.mu.Lock()
+			cleared := under.readcb == nil && under.writecb == nil && under.eventcb == nil
+			under.mu.Unlock()
+			if !cleared {
+				t.Errorf("underlying after Free: the filter's callbacks are still set")
 			}
 			got := make([]byte, 16)
 			unix.SetNonblock(peer, false)
@@ -401,6 +413,66 @@ func TestFilterDeflateFlushModes(t *testing.T) {
 	})
 }
 
+// What the output filter leaves in Output stays in front of what was
+// written while it ran.
+func TestFilterKeepsOrderOfLeftoverAndNewOutput(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	x, y := newMemPair(t, b, 0)
+	runs := 0
+	var f *BufferEvent
+	f = newFilter(t, x, nil, func(src, dst *Buffer, _ int, _ FlushMode) FilterResult {
+		if runs++; runs == 1 {
+			f.WriteString("Z")
+		}
+		src.MoveTo(dst, 2)
+		return FilterNeedMore
+	}, 0, nil)
+	got := make(chan string, 16)
+	y.SetCallbacks(sendReads(got), nil, nil)
+	y.Enable(event.Read)
+	f.WriteString("abcdef")
+	var all string
+	for len(all) < len("abcdefZ") {
+		all += wait(t, got, "the filtered data")
+	}
+	if all != "abcdefZ" {
+		t.Errorf("filtered data: got %q, want %q", all, "abcdefZ")
+	}
+}
+
+// A filter function that flushes its own filter does not run again from
+// inside itself: the flush runs after it returns.
+func TestFilterFlushFromInsideTheFilterIsNotNested(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	x, y := newMemPair(t, b, 0)
+	depth, runs := 0, 0
+	var f *BufferEvent
+	f = newFilter(t, x, nil, func(src, dst *Buffer, limit int, mode FlushMode) FilterResult {
+		depth++
+		defer func() { depth-- }()
+		if runs++; depth > 1 {
+			t.Errorf("output filter entered again from inside itself")
+		}
+		if runs == 1 {
+			f.FlushWith(event.Write, FlushFlush)
+		}
+		return passThrough(src, dst, limit, mode)
+	}, 0, nil)
+	got := make(chan string, 4)
+	y.SetCallbacks(sendReads(got), nil, nil)
+	y.Enable(event.Read)
+	f.WriteString("once")
+	expectString(t, got, "once", "the filtered data")
+	settle(t, b)
+	onLoop(t, b, func() {
+		if runs != 2 {
+			t.Errorf("output filter runs: got %d, want 2 (the write, then the flush it asked for)", runs)
+		}
+	})
+}
+
 // NewFilter refuses what it cannot filter.
 func TestNewFilterRejectsBadArguments(t *testing.T) {
 	checkLeaks(t)
@@ -430,4 +502,37 @@ func TestFilterTimeouts(t *testing.T) {
 	bev2 := newFilter(t, p2, nil, nil, 0, nil)
 	p1.SetWatermark(event.Write, 0, 4) // p2 does not read: bev1's Output waits
 	testTimeouts(t, b, bev1, bev2)
+}
+
+// Writes to a filter from many goroutines while its output filter runs on
+// the loop: every byte arrives, and the race detector sees no race on the
+// buffers the filter function uses.
+func TestFilterWriteFromManyGoroutines(t *testing.T) {
+	checkLeaks(t)
+	const writers, records = 4, 300
+	b := startLoop(t)
+	x, y := newMemPair(t, b, 0)
+	fx := newFilter(t, x, nil, nil, 0, nil)
+	total := make(chan int, 1)
+	n := 0
+	y.SetCallbacks(func(y *BufferEvent) {
+		n += y.Input().Len()
+		y.Input().Reset()
+		if n == writers*records*len("record\n") {
+			total <- n
+		}
+	}, nil, nil)
+	y.Enable(event.Read)
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range records {
+				fx.WriteString("record\n")
+			}
+		}()
+	}
+	wg.Wait()
+	wait(t, total, "every byte through the filter")
 }

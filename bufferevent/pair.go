@@ -214,8 +214,7 @@ func unlockEnds(a, b *BufferEvent) {
 
 // sync is a pair end's flush, on the loop: it moves what can move in both
 // directions, reports a freed partner's end of the stream when it can,
-// then runs the callbacks that calls for, from's partner's first (the
-// reader of what from wrote).
+// then runs the callbacks that calls for, the reader's first.
 func (p *pairLink) sync(from *BufferEvent) {
 	p.mu.Lock()
 	a, b := p.lockEndsLocked()
@@ -229,7 +228,10 @@ func (p *pairLink) sync(from *BufferEvent) {
 	cb = cb.merge(eofCallsLocked(b))
 	unlockEnds(a, b)
 	p.mu.Unlock()
-	if from == a {
+	// The reader of what moved runs first, as be_pair_transfer
+	// triggers the reader before the writer; with data moving both ways,
+	// from's partner (the reader of what from wrote).
+	if cb.read != nil && ca.read == nil || (cb.read == nil) == (ca.read == nil) && from == a {
 		a, b, ca, cb = b, a, cb, ca
 	}
 	if a != nil {
