@@ -123,7 +123,7 @@
 // take, then Reading|EOF, as a closed socket would; Partner returns nil
 // from then on. FlushWith with FlushFlush moves everything whatever the
 // watermarks, and FlushFinished also tells the partner the stream ended.
-// A round trip costs a third to a fifth of one through NewSocketPair
+// A round trip costs about a fifth of one through NewSocketPair
 // (BenchmarkPairEcho), which remains for code that needs a descriptor.
 //
 // # Filters
