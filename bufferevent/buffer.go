@@ -339,10 +339,23 @@ func (b *Buffer) linearize() {
 // (evbuffer_add_buffer). When b is empty it takes src's storage instead of
 // copying. Adding a buffer to itself, or a nil buffer, does nothing.
 func (b *Buffer) AddBuffer(src *Buffer) {
-	if src == nil || src == b || src.n == 0 {
+	if src == nil || src == b {
 		return
 	}
+	if k := b.addBuffer(src); k > 0 {
+		b.changed(k)
+		src.changed(k)
+	}
+}
+
+// addBuffer is AddBuffer without telling the owners: a BufferEvent moving
+// data between buffers it holds locked uses it. It returns how many bytes
+// moved.
+func (b *Buffer) addBuffer(src *Buffer) int {
 	k := src.n
+	if k == 0 {
+		return 0
+	}
 	if b.n == 0 {
 		// Swap storage: b's empty array, if it kept one, goes to src, whose
 		// storage policy then decides whether to keep it.
@@ -358,8 +371,7 @@ func (b *Buffer) AddBuffer(src *Buffer) {
 		ringWrite(b, s2)
 		src.drain(k)
 	}
-	b.changed(k)
-	src.changed(k)
+	return k
 }
 
 // ReadFrom reads from r until io.EOF and appends what it read. It returns

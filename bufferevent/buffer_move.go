@@ -19,13 +19,21 @@ func (b *Buffer) MoveTo(dst *Buffer, n int) (int, error) {
 	if dst == nil || dst == b {
 		return 0, errMoveToSelf
 	}
+	k := b.moveTo(dst, n)
+	if k > 0 {
+		dst.changed(k)
+		b.changed(k)
+	}
+	return k, nil
+}
+
+// moveTo is MoveTo without telling the owners; 0 <= n, dst != b.
+func (b *Buffer) moveTo(dst *Buffer, n int) int {
 	if n >= b.n {
-		k := b.n
-		dst.AddBuffer(b)
-		return k, nil
+		return dst.addBuffer(b)
 	}
 	if n == 0 {
-		return 0, nil
+		return 0
 	}
 	putStorage(dst.reserve(n))
 	s1, s2 := b.data()
@@ -33,7 +41,5 @@ func (b *Buffer) MoveTo(dst *Buffer, n int) (int, error) {
 	ringWrite(dst, s1)
 	ringWrite(dst, s2)
 	b.drain(n)
-	dst.changed(n)
-	b.changed(n)
-	return n, nil
+	return n
 }

@@ -19,6 +19,13 @@ var (
 	ErrConnecting = errors.New("bufferevent: already connecting")
 	ErrOptions    = errors.New("bufferevent: unknown options")
 	ErrWatermark  = errors.New("bufferevent: bad watermarks")
+	// ErrNotSocket is returned by the calls that need a socket of the
+	// BufferEvent's own (SetFd, Connect, ConnectHostname, CloseWrite) on
+	// an end of an in-memory pair or on a filter.
+	ErrNotSocket = errors.New("bufferevent: not on a socket (an in-memory pair end or a filter)")
+	// ErrNoPartner is what Flush and FlushWith return on an end of an
+	// in-memory pair whose partner was freed.
+	ErrNoPartner = errors.New("bufferevent: the pair's other end is freed")
 )
 
 // idleTrim is how long a connection must be quiet before its empty
@@ -78,15 +85,21 @@ type BufferEvent struct {
 	ext *bevExt
 }
 
-// bevExt is the part of a BufferEvent that only some need: a TLS one, one
-// whose writes failed, one with limits or a priority.
+// bevExt is the part of a BufferEvent that only some need: a TLS one, an
+// end of an in-memory pair, a filter, one with limits or a priority, or
+// one whose writes failed. tls, pair and filt are set before the
+// BufferEvent is returned to its maker and never change.
 type bevExt struct {
-	werr     error      // sticky: after a write error Write refuses
-	tls      *tlsConn   // a TLS BufferEvent's connection (NewTLS)
-	maxRead  int32      // SetMaxSingleRead; 0: no cap
-	maxWrite int32      // SetMaxSingleWrite; 0: no cap
-	pri      int16      // SetPriority's priority + 1; 0: the default
-	rl       *rateLimit // SetRateLimit, AddToRateLimitGroup; kept once made
+	werr     error        // sticky: after a write error Write refuses
+	tls      *tlsConn     // a TLS BufferEvent's connection (NewTLS)
+	pair     *pairLink    // an in-memory pair end's link to its partner (NewPair)
+	filt     *filterState // a filter's underlying BufferEvent and functions (NewFilter)
+	rl       *rateLimit   // SetRateLimit, AddToRateLimitGroup; kept once made
+	maxRead  int32        // SetMaxSingleRead; 0: no cap
+	maxWrite int32        // SetMaxSingleWrite; 0: no cap
+	whigh    int32        // write high watermark: what a filter above may queue in Output; 0: no limit
+	pri      int16        // SetPriority's priority + 1; 0: the default
+	pairEOF  bool         // a pair end's partner was freed: report Reading|EOF once reading can take it
 }
 
 // extra returns ext, making it if need be.
@@ -280,6 +293,8 @@ func (bev *BufferEvent) SetFd(fd int) error {
 		return ErrConnecting
 	case bev.tlsConn() != nil:
 		return errTLSSetFd
+	case bev.fdlessLocked():
+		return ErrNotSocket
 	}
 	bev.stopReadingLocked()
 	bev.stopWritingLocked()
@@ -316,9 +331,15 @@ func (bev *BufferEvent) SetCallbacks(read, write func(*BufferEvent), eventcb fun
 func (bev *BufferEvent) Base() *event.Base { return bev.base }
 
 // Fd returns the descriptor (bufferevent_getfd): -1 before Connect and
-// after Free. Safe from any goroutine.
+// after Free. An end of an in-memory pair has none and returns -1, as
+// libevent's does; a filter returns its underlying BufferEvent's, as
+// libevent's forwards BEV_CTRL_GET_FD. Safe from any goroutine.
 func (bev *BufferEvent) Fd() int {
 	bev.mu.Lock()
+	if f := bev.filterLocked(); f != nil {
+		bev.mu.Unlock()
+		return f.under.Fd()
+	}
 	defer bev.mu.Unlock()
 	return int(bev.fd)
 }
@@ -355,7 +376,18 @@ func (bev *BufferEvent) Enabled() event.Flag {
 // the descriptor. Safe from any goroutine.
 func (bev *BufferEvent) Enable(what event.Flag) error {
 	bev.mu.Lock()
-	defer bev.mu.Unlock()
+	err := bev.enableLocked(what)
+	f := bev.filterLocked()
+	bev.mu.Unlock()
+	if err == nil && f != nil && what&event.Read != 0 {
+		// A filter reads through its underlying BufferEvent, whose
+		// lock is never taken with the filter's held.
+		return f.under.Enable(event.Read)
+	}
+	return err
+}
+
+func (bev *BufferEvent) enableLocked(what event.Flag) error {
 	if bev.life == lsFreed {
 		return ErrFreed
 	}
@@ -376,8 +408,8 @@ func (bev *BufferEvent) Enable(what event.Flag) error {
 // progress. Safe from any goroutine.
 func (bev *BufferEvent) Disable(what event.Flag) error {
 	bev.mu.Lock()
-	defer bev.mu.Unlock()
 	if bev.life == lsFreed {
+		bev.mu.Unlock()
 		return ErrFreed
 	}
 	bev.enabled &^= what & (event.Read | event.Write)
@@ -386,6 +418,13 @@ func (bev *BufferEvent) Disable(what event.Flag) error {
 	}
 	if what&event.Write != 0 && bev.life != lsConnecting {
 		bev.stopWritingLocked()
+	}
+	f := bev.filterLocked()
+	bev.mu.Unlock()
+	if f != nil && what&event.Read != 0 {
+		// A filter that does not read leaves its underlying's data
+		// unread, as libevent suspends the underlying's reading.
+		return f.under.Disable(event.Read)
 	}
 	return nil
 }
@@ -396,6 +435,9 @@ func (bev *BufferEvent) Disable(what event.Flag) error {
 // storage to trim, and no timeout otherwise. It returns the loop's refusal
 // to watch the descriptor.
 func (bev *BufferEvent) startReadingLocked() error {
+	if bev.fdlessLocked() {
+		return bev.fdlessStartReadingLocked()
+	}
 	// A TLS handshake reads whether or not the user enabled reading.
 	if !bev.hasIO() || bev.enabled&event.Read == 0 && bev.life != lsHandshaking || bev.work&bsSuspended != 0 ||
 		bev.rateHeldLocked(dirRead) {
@@ -468,8 +510,9 @@ func (bev *BufferEvent) stopWritingLocked() {
 // least the read low watermark; reading from the socket stops while Input
 // holds the read high watermark (0: no limit), so a slow consumer bounds
 // the memory a fast peer can make it use. The write callback runs when
-// Output drains to the write low watermark. high is ignored for writing,
-// as libevent ignores it for a socket. It returns the error if reading
+// Output drains to the write low watermark. The write high watermark
+// does not limit a socket, as in libevent; it bounds what a filter above
+// this BufferEvent queues in its Output (NewFilter). It returns the error if reading
 // should resume and the loop refuses. Safe from any goroutine.
 func (bev *BufferEvent) SetWatermark(what event.Flag, low, high int) error {
 	if low < 0 || high < 0 || low > math.MaxInt32 || high > math.MaxInt32 ||
@@ -483,6 +526,9 @@ func (bev *BufferEvent) SetWatermark(what event.Flag, low, high int) error {
 	}
 	if what&event.Write != 0 {
 		bev.wlow = int32(low)
+		if high > 0 || bev.ext != nil {
+			bev.extra().whigh = int32(high)
+		}
 	}
 	if what&event.Read != 0 {
 		bev.rlow, bev.rhigh = int32(low), int32(high)
@@ -527,6 +573,9 @@ func (bev *BufferEvent) SetTimeouts(read, write time.Duration) error {
 		return ErrFreed
 	}
 	bev.rtimeout, bev.wtimeout = read, write
+	if bev.fdlessLocked() {
+		return bev.fdlessRearmLocked()
+	}
 	var rerr, werr error
 	if bev.work&bsReading != 0 {
 		rerr = bev.startReadingLocked() // re-arms with the new timeout
@@ -609,12 +658,36 @@ func (bev *BufferEvent) inputDrainedLocked() {
 // callback of it starts afterwards, and every later method returns
 // ErrFreed (or nothing). The buffers' storage goes back to the pool on the
 // loop's goroutine, which may be using them at this very moment.
+//
+// Freeing an end of an in-memory pair first hands its partner what the
+// partner can take of Output now, as libevent's eager transfer would
+// have, then unlinks the two: Partner returns nil, and the partner reads
+// the end of the stream (Reading|EOF) as it would a closed socket's.
+// Freeing a filter frees its underlying BufferEvent with CloseOnFree;
+// without it, it gives the underlying back with no callbacks and reading
+// enabled, as libevent does.
 func (bev *BufferEvent) Free() {
-	bev.mu.Lock()
-	defer bev.mu.Unlock()
+	p := bev.lockWithPair()
 	if bev.life == lsFreed {
+		bev.mu.Unlock()
+		p.unlock()
 		return
 	}
+	partner := p.unlinkLocked(bev)
+	f := bev.filterLocked()
+	bev.freeLocked()
+	if partner != nil {
+		partner.mu.Unlock()
+	}
+	bev.mu.Unlock()
+	p.unlock()
+	if f != nil {
+		f.release(Options(bev.opts)&CloseOnFree != 0)
+	}
+}
+
+// freeLocked is the transition to freed.
+func (bev *BufferEvent) freeLocked() {
 	if bev.tlsConn() != nil {
 		bev.tlsCloseLocked()
 	}

@@ -96,20 +96,46 @@ func (c calls) run(bev *BufferEvent) {
 	}
 }
 
+// runAll runs the callbacks of c, the read callback first (bsInCallback
+// set for it) with the flush of what it wrote when it returns, then the
+// others as run does.
+func (c calls) runAll(bev *BufferEvent) {
+	if c.read != nil {
+		c.read(bev)
+		bev.mu.Lock()
+		c = bev.readReturnedLocked(calls{write: c.write, what: c.what})
+		bev.mu.Unlock()
+	}
+	c.run(bev)
+}
+
+// merge is the callbacks of c and d together.
+func (c calls) merge(d calls) calls {
+	if d.read != nil {
+		c.read = d.read
+	}
+	if d.write != nil {
+		c.write = d.write
+	}
+	if d.event != nil {
+		c.event = d.event
+	}
+	c.what |= d.what
+	return c
+}
+
 // runDeferred runs on the loop's goroutine. It runs the callbacks that
 // DeferCallbacks held back, in libevent's order (read, write, event), or,
 // after Free, gives the buffers' storage back.
 func (bev *BufferEvent) runDeferred() {
 	bev.mu.Lock()
 	c := bev.takeDeferredLocked()
+	free := bev.takeFreeContextLocked()
 	bev.mu.Unlock()
-	if c.read != nil {
-		c.read(bev)
-		bev.mu.Lock()
-		c = bev.readReturnedLocked(c)
-		bev.mu.Unlock()
+	if free != nil {
+		free()
 	}
-	c.run(bev)
+	c.runAll(bev)
 }
 
 // takeDeferredLocked is the transition that takes the held-back

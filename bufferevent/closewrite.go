@@ -27,6 +27,8 @@ func (bev *BufferEvent) CloseWrite() error {
 	switch {
 	case bev.life == lsFreed:
 		return ErrFreed
+	case bev.fdlessLocked():
+		return ErrNotSocket
 	case bev.life != lsOpen:
 		return ErrNoFd
 	case bev.writeErr() != nil:

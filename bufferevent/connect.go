@@ -52,11 +52,13 @@ func (bev *BufferEvent) connect(family int, sa unix.Sockaddr) error {
 
 // connectLocked is the transition from idle or open to connecting.
 func (bev *BufferEvent) connectLocked(family int, sa unix.Sockaddr) error {
-	switch bev.life {
-	case lsFreed:
+	switch {
+	case bev.life == lsFreed:
 		return ErrFreed
-	case lsConnecting, lsResolving, lsHandshaking:
+	case bev.life == lsConnecting || bev.life == lsResolving || bev.life == lsHandshaking:
 		return ErrConnecting
+	case bev.fdlessLocked():
+		return ErrNotSocket
 	}
 	created := false
 	if bev.fd < 0 {
@@ -197,11 +199,13 @@ func (bev *BufferEvent) ConnectHostname(network, host string, port int) error {
 	}
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
-	switch bev.life {
-	case lsFreed:
+	switch {
+	case bev.life == lsFreed:
 		return ErrFreed
-	case lsConnecting, lsResolving, lsHandshaking:
+	case bev.life == lsConnecting || bev.life == lsResolving || bev.life == lsHandshaking:
 		return ErrConnecting
+	case bev.fdlessLocked():
+		return ErrNotSocket
 	}
 	bev.life = lsResolving
 	go bev.resolve(network, ipNet, host, port)

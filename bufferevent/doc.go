@@ -1,5 +1,5 @@
 // Package bufferevent is levent's buffered I/O on a socket: libevent's
-// bufferevent and evbuffer.
+// bufferevent and evbuffer, with its in-memory pairs and filters.
 //
 // A BufferEvent owns two Buffers. Whenever its socket is readable and
 // reading is enabled, it reads into Input and runs the read callback;
@@ -14,7 +14,11 @@
 //	bufferevent_socket_connect           (*BufferEvent).Connect
 //	bufferevent_socket_connect_hostname  (*BufferEvent).ConnectHostname
 //	bufferevent_openssl_socket_new       NewTLS
-//	bufferevent_pair_new                 NewPair
+//	bufferevent_pair_new                 NewPair (NewSocketPair: through the kernel)
+//	bufferevent_pair_get_partner         (*BufferEvent).Partner
+//	bufferevent_filter_new               NewFilter, with FilterFunc and
+//	                                     FilterOK / FilterNeedMore / FilterError
+//	bufferevent_get_underlying           (*BufferEvent).Underlying
 //	bufferevent_setcb                    (*BufferEvent).SetCallbacks
 //	bufferevent_enable / _disable        Enable / Disable
 //	bufferevent_get_enabled              Enabled
@@ -22,7 +26,8 @@
 //	bufferevent_get_input / _output      Input / Output
 //	bufferevent_setwatermark             SetWatermark
 //	bufferevent_set_timeouts             SetTimeouts
-//	bufferevent_flush                    Flush
+//	bufferevent_flush                    FlushWith (Flush: Write, FlushNormal)
+//	BEV_NORMAL / BEV_FLUSH / BEV_FINISHED  FlushNormal / FlushFlush / FlushFinished
 //	bufferevent_getfd                    Fd
 //	bufferevent_getwatermark             GetWatermark
 //	bufferevent_trigger / _trigger_event Trigger / TriggerEvent
@@ -109,6 +114,46 @@
 // A TLS BufferEvent adds one lock, its ciphertext buffers', shared with
 // its handshake goroutine and taken after bev.mu, never before.
 //
+// An in-memory pair adds one lock for the two ends, taken before either
+// end's: pair → end(s) → base. Whatever touches both ends (moving data,
+// Free, FlushWith, Partner) takes the pair's lock first; an end's own
+// methods take only its own. A goroutine holding an end's lock never
+// waits for the pair's lock, and waits for the other end's only while
+// holding the pair's, which one goroutine at a time can: there is no
+// cycle. A filter never holds its own lock and its underlying's together:
+// it calls into the underlying with none held, and the underlying runs
+// the filter's handlers as callbacks, with none held.
+//
+// # In-memory pairs
+//
+// NewPair returns two BufferEvents joined in memory: what one writes lands
+// in the other's Input, with no descriptor (Fd is -1) and no system call;
+// Input and Output swap their storage rather than copy. Data moves while
+// the writer's writing and the reader's reading are enabled, stops while
+// the reader's Input holds its read high watermark, and moves in the loop
+// iteration after the Write that made it movable, so callbacks never run
+// inside Write and two ends answering each other cannot recurse. Timeouts
+// are libevent's generic ones. Freeing one end gives the other what it can
+// take, then Reading|EOF, as a closed socket would; Partner returns nil
+// from then on. FlushWith with FlushFlush moves everything whatever the
+// watermarks, and FlushFinished also tells the partner the stream ended.
+// A round trip costs about a fifth of one through NewSocketPair
+// (BenchmarkPairEcho), which remains for code that needs a descriptor.
+//
+// # Filters
+//
+// NewFilter puts a BufferEvent over another: the input FilterFunc turns
+// what the underlying reads into the filter's Input, the output FilterFunc
+// turns what is written to the filter into the underlying's Output. The
+// filter takes over the underlying's callbacks, and every condition the
+// underlying reports (EOF, Error, Timeout, Connected) reaches the filter's
+// event callback. The input filter is given as limit the room below the
+// filter's read high watermark, the output filter the room below the
+// underlying's write high watermark, and FlushWith hands them FlushFlush
+// or FlushFinished (a compressor's flush and end). A FilterFunc runs on
+// the loop's goroutine with no lock held, like a callback: it may call any
+// method, and a flush it asks for runs after it returns, never nested.
+//
 // # TLS
 //
 // NewTLS (bufferevent_openssl_socket_new) makes a BufferEvent that speaks
@@ -152,13 +197,23 @@
 //
 // # Differences from libevent
 //
-// Buffer is a growable ring, not a chain of chunks (see Buffer). NewPair
-// is a socketpair rather than an in-memory pair, so its two ends behave
-// exactly as socket BufferEvents. Read returns only a count. Filters
-// are not provided; TLS is crypto/tls, not OpenSSL, and
-// there is no filter form of it (bufferevent_openssl_filter_new). A
-// RateLimitGroup's Free takes its members out instead of requiring it to
-// be empty; a zero minimum share counts as one byte. New and SetFd make a blocking
+// Buffer is a growable ring, not a chain of chunks (see Buffer). Read
+// returns only a count. TLS is crypto/tls, not OpenSSL, and there is no
+// filter form of it (bufferevent_openssl_filter_new). A RateLimitGroup's
+// Free takes its members out instead of requiring it to be empty; a zero
+// minimum share counts as one byte. New and SetFd make a blocking
 // descriptor non-blocking (libevent leaves that to the caller, and a
 // blocking socket would stall its loop).
+//
+// Pairs and filters move data from the loop, in the iteration after the
+// call that made it movable, where libevent moves it inside that call;
+// that is why a pair does not force DeferCallbacks as libevent's does.
+// Freeing a pair end reports Reading|EOF to the other, where libevent
+// reports nothing. A FilterFunc returning FilterError is reported as
+// Reading|Error or Writing|Error (Err is ErrFilter), where libevent drops
+// the result; filter functions run with no lock held, where libevent
+// holds the filter's. A pair's or filter's write timeout runs only while
+// Output holds data, where libevent's generic one also fires on an idle
+// one; FlushFlush moves all of a pair's Output, where libevent moves only
+// up to the reader's high watermark when the reader is below it.
 package bufferevent

@@ -8,8 +8,8 @@ import (
 
 // GetWatermark returns the watermarks SetWatermark set for reading
 // (event.Read) or writing (event.Write) (bufferevent_getwatermark). what
-// must be exactly one of the two, as in libevent. The write high watermark
-// is always 0, since SetWatermark ignores it. It is safe from any goroutine.
+// must be exactly one of the two, as in libevent. It is safe from any
+// goroutine.
 func (bev *BufferEvent) GetWatermark(what event.Flag) (low, high int, err error) {
 	if what != event.Read && what != event.Write {
 		return 0, 0, fmt.Errorf("%w: GetWatermark of %v, not exactly Read or Write", ErrWatermark, what)
@@ -20,7 +20,11 @@ func (bev *BufferEvent) GetWatermark(what event.Flag) (low, high int, err error)
 		return 0, 0, ErrFreed
 	}
 	if what == event.Write {
-		return int(bev.wlow), 0, nil
+		high := 0
+		if bev.ext != nil {
+			high = int(bev.ext.whigh)
+		}
+		return int(bev.wlow), high, nil
 	}
 	return int(bev.rlow), int(bev.rhigh), nil
 }

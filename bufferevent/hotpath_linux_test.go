@@ -10,6 +10,8 @@ import (
 
 // pingPong is a pair of BufferEvents on one base that the caller drives
 // with LoopOnce: x sends a message, y echoes it, x reads it back.
+// newPingPong makes it with NewPair (in memory), newSocketPingPong with
+// NewSocketPair.
 type pingPong struct {
 	b    *event.Base
 	x, y *BufferEvent
@@ -19,11 +21,21 @@ type pingPong struct {
 
 func newPingPong(t testing.TB, size int) *pingPong {
 	t.Helper()
+	return newPingPongWith(t, size, NewPair)
+}
+
+func newSocketPingPong(t testing.TB, size int) *pingPong {
+	t.Helper()
+	return newPingPongWith(t, size, NewSocketPair)
+}
+
+func newPingPongWith(t testing.TB, size int, newPair func(*event.Base, Options) (*BufferEvent, *BufferEvent, error)) *pingPong {
+	t.Helper()
 	b, err := event.NewBase()
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, y, err := NewPair(b, 0)
+	x, y, err := newPair(b, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,12 +76,13 @@ func TestEchoRoundTripDoesNotAllocate(t *testing.T) {
 	}
 	checkLeaks(t)
 	for _, size := range []int{64, 16 << 10} {
-		p := newPingPong(t, size)
-		for range 10 {
-			p.roundTrip(t)
-		}
-		if a := testing.AllocsPerRun(200, func() { p.roundTrip(t) }); a != 0 {
-			t.Errorf("%d-byte round trip: got %v allocations, want 0", size, a)
+		for name, p := range map[string]*pingPong{"in-memory": newPingPong(t, size), "socket pair": newSocketPingPong(t, size)} {
+			for range 10 {
+				p.roundTrip(t)
+			}
+			if a := testing.AllocsPerRun(200, func() { p.roundTrip(t) }); a != 0 {
+				t.Errorf("%s, %d-byte round trip: got %v allocations, want 0", name, size, a)
+			}
 		}
 	}
 }
@@ -122,22 +135,29 @@ func TestEchoMakesOneReadvAndOneWritevPerMessage(t *testing.T) {
 	})
 }
 
-// BenchmarkPairEcho is a 64-byte round trip between two BufferEvents on
-// one loop: two Writes' worth of flushes, two readv, two writev and four
-// callbacks per op, with no allocation.
+// BenchmarkPairEcho is a round trip between two BufferEvents on one loop:
+// x writes, y's read callback echoes with AddBuffer, x's read callback
+// takes it. In memory (NewPair) that is two moves of the ring between the
+// buffers and four callbacks per op; through a socket pair
+// (NewSocketPair), two readv and two writev more. Neither allocates.
 func BenchmarkPairEcho(b *testing.B) {
-	for _, size := range []int{64, 16 << 10} {
-		b.Run(bufSizeName(size), func(b *testing.B) {
-			p := newPingPong(b, size)
-			for range 10 {
-				p.roundTrip(b)
-			}
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				p.roundTrip(b)
-			}
-		})
+	for _, kind := range []struct {
+		name string
+		make func(testing.TB, int) *pingPong
+	}{{"mem", newPingPong}, {"socket", newSocketPingPong}} {
+		for _, size := range []int{64, 16 << 10} {
+			b.Run(kind.name+"/"+bufSizeName(size), func(b *testing.B) {
+				p := kind.make(b, size)
+				for range 10 {
+					p.roundTrip(b)
+				}
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					p.roundTrip(b)
+				}
+			})
+		}
 	}
 }

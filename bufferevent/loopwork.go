@@ -51,7 +51,7 @@ func (bev *BufferEvent) queueLocked(kind uint16) error {
 func (bev *BufferEvent) runQueued() {
 	bev.mu.Lock()
 	bev.work &^= bsQueued
-	if bev.work&bsDeferQueued == 0 {
+	if bev.work&bsDeferQueued == 0 && !bev.fdlessLocked() {
 		c := bev.queuedFlushLocked()
 		bev.mu.Unlock()
 		c.run(bev)

@@ -9,7 +9,7 @@ import (
 // values.
 type Options int
 
-// Options for New and NewPair.
+// Options for New, NewPair and NewFilter.
 const (
 	// CloseOnFree closes the descriptor when the BufferEvent is freed.
 	CloseOnFree Options = 0x01

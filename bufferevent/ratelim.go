@@ -232,12 +232,17 @@ func (bev *BufferEvent) ensureRateLimitLocked() (*rateLimit, error) {
 // bytes that cross the socket: on a TLS BufferEvent, ciphertext and
 // handshake included, as libevent's OpenSSL BufferEvent counts what its
 // socket BIO moves. A group's limit (AddToRateLimitGroup) applies besides.
-// Safe from any goroutine.
+// An in-memory pair end or a filter has no socket: ErrNotSocket (limit
+// the socket BufferEvent under the filter instead). Safe from any
+// goroutine.
 func (bev *BufferEvent) SetRateLimit(cfg *TokenBucketConfig) error {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
 	if bev.life == lsFreed {
 		return ErrFreed
+	}
+	if bev.fdlessLocked() {
+		return ErrNotSocket
 	}
 	rl := bev.rateLimitLocked()
 	if cfg == nil {

@@ -20,7 +20,7 @@ func ExampleBufferEvent_SetRateLimit() {
 		return
 	}
 	defer base.Close()
-	a, b, err := bufferevent.NewPair(base, 0)
+	a, b, err := bufferevent.NewSocketPair(base, 0) // rate limits count socket bytes
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -347,7 +347,8 @@ func (bev *BufferEvent) releaseGroupLocked(rl *rateLimit, onLoop bool) {
 // AddToRateLimitGroup makes the BufferEvent a member of g
 // (bufferevent_add_to_rate_limit_group), leaving the group it was in, if
 // any; nil leaves it. Its own limit, if any, applies as well. If g is
-// suspended, the BufferEvent is held at once. Safe from any goroutine.
+// suspended, the BufferEvent is held at once. ErrNotSocket for an
+// in-memory pair end or a filter. Safe from any goroutine.
 func (bev *BufferEvent) AddToRateLimitGroup(g *RateLimitGroup) error {
 	if g == nil {
 		return bev.RemoveFromRateLimitGroup()
@@ -356,6 +357,9 @@ func (bev *BufferEvent) AddToRateLimitGroup(g *RateLimitGroup) error {
 	defer bev.mu.Unlock()
 	if bev.life == lsFreed {
 		return ErrFreed
+	}
+	if bev.fdlessLocked() {
+		return ErrNotSocket
 	}
 	rl, err := bev.ensureRateLimitLocked()
 	if err != nil {

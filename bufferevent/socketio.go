@@ -28,6 +28,9 @@ import (
 // and that event will write. It returns the loop's refusal of the flush
 // (a closed base).
 func (bev *BufferEvent) scheduleFlushLocked() error {
+	if bev.fdlessLocked() {
+		return bev.fdlessScheduleFlushLocked()
+	}
 	if !bev.hasIO() || bev.output.Len() == 0 || bev.enabled&event.Write == 0 ||
 		bev.work&(bsWriting|bsFlushQueued|bsInCallback) != 0 || bev.rateHeldLocked(dirWrite) {
 		return nil
@@ -38,6 +41,11 @@ func (bev *BufferEvent) scheduleFlushLocked() error {
 // flushSubmitted is the flush scheduleFlushLocked asks the loop for.
 func (bev *BufferEvent) flushSubmitted() {
 	bev.mu.Lock()
+	if bev.fdlessLocked() {
+		bev.mu.Unlock()
+		bev.fdlessFlush()
+		return
+	}
 	c := bev.queuedFlushLocked()
 	bev.mu.Unlock()
 	c.run(bev)
@@ -54,31 +62,20 @@ func (bev *BufferEvent) queuedFlushLocked() calls {
 }
 
 // Flush writes as much of Output as the socket takes now
-// (bufferevent_flush with BEV_NORMAL) and returns the sticky write error,
-// if any. The write callback runs before Flush returns if Output drained
-// to the write low watermark (later, with DeferCallbacks). Loop goroutine
-// only: it may run callbacks.
-func (bev *BufferEvent) Flush() error {
-	bev.mu.Lock()
-	var c calls
-	var err error
-	switch {
-	case bev.life == lsFreed:
-		err = ErrFreed
-	case bev.fd < 0:
-		err = ErrNoFd
-	default:
-		c = bev.flushLocked()
-		err = bev.writeErr()
-	}
-	bev.mu.Unlock()
-	c.run(bev)
-	return err
-}
+// (bufferevent_flush(bev, EV_WRITE, BEV_NORMAL)) and returns the sticky
+// write error, if any; it is FlushWith(event.Write, FlushNormal). The
+// write callback runs before Flush returns if Output drained to the write
+// low watermark (later, with DeferCallbacks). Loop goroutine only: it may
+// run callbacks.
+func (bev *BufferEvent) Flush() error { return bev.FlushWith(event.Write, FlushNormal) }
 
 // flushLocked is the flush transition: one writev of Output, if writing
 // is enabled and possible, and the callback its result calls for.
 func (bev *BufferEvent) flushLocked() calls {
+	if bev.fdlessLocked() {
+		bev.fdlessScheduleFlushLocked() // refused only by a closed base
+		return calls{}
+	}
 	if !bev.hasIO() || bev.enabled&event.Write == 0 {
 		return calls{}
 	}
@@ -145,15 +142,9 @@ func (bev *BufferEvent) onRead(fd int, what event.Flag) {
 	bev.mu.Lock()
 	c := bev.readLocked(fd, what)
 	bev.mu.Unlock()
-	if c.read != nil {
-		c.read(bev)
-		bev.mu.Lock()
-		// What came with the data (a TLS stream's end) is reported
-		// after the read callback, as libevent reports it.
-		c = bev.readReturnedLocked(calls{write: c.write, what: c.what})
-		bev.mu.Unlock()
-	}
-	c.run(bev)
+	// What came with the data (a TLS stream's end) is reported after the
+	// read callback, as libevent reports it.
+	c.runAll(bev)
 }
 
 // readLocked is the read transition: one readv into Input, or the read
