@@ -43,19 +43,13 @@ type Buffer struct {
 	readHint int32  // free space ReadFd wants before it reads; 0 means minStorage
 	fills    uint8  // times storage was taken while the buffer had none, since the last Trim; saturates
 
-	// owner, if set, is told after an exported method other than ReadFd,
-	// WriteFd and Trim has changed the contents. A BufferEvent owns its
-	// two buffers, to notice user code writing to its output or draining
-	// its input; its own I/O uses ReadFd and WriteFd, which do not tell
-	// it. The owner must not change the buffer. (An interface holding a
-	// pointer, rather than a func field set to a method value, saves
-	// every connection two small allocations.)
-	owner notifier
-}
-
-// notifier is what a Buffer tells of changes made by user code.
-type notifier interface {
-	bufferChanged(b *Buffer)
+	// owner is the BufferEvent holding this buffer as its Input or
+	// Output, nil for a standalone Buffer. It is told after an exported
+	// method other than ReadFd, WriteFd and Trim has changed the
+	// contents, to notice user code writing to its output or draining its
+	// input; its own I/O uses ReadFd and WriteFd, which do not tell it.
+	// The owner must not change the buffer.
+	owner *BufferEvent
 }
 
 // keepStorageAfter is how many times a buffer must take storage, between

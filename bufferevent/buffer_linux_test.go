@@ -463,16 +463,3 @@ func fuzzFd(t *testing.T, b *Buffer, m []byte, read bool, ctl byte, max, limit i
 	}
 	return m[n:]
 }
-
-func TestBufferFdIODoesNotNotify(t *testing.T) {
-	a, peer := bufSocketpair(t)
-	var b Buffer
-	b.owner = notifyFunc(func() { t.Error("ReadFd or WriteFd ran notify") })
-	bufWriteAll(t, peer, []byte("ping"))
-	if n, err := b.ReadFd(a, 0); n != 4 || err != nil {
-		t.Fatalf("ReadFd = %d, %v", n, err)
-	}
-	if n, err := b.WriteFd(a, 0); n != 4 || err != nil {
-		t.Fatalf("WriteFd = %d, %v", n, err)
-	}
-}

@@ -58,14 +58,14 @@ func (b *Base) activateLocked(ev *Event, res Flag, ncalls uint32) {
 	if ev.state&stActive != 0 {
 		ev.res |= res
 		if signal {
-			ev.aux += ncalls
+			ev.ncalls += ncalls
 		}
 		return
 	}
 	ev.state |= stActive
 	ev.res = res
 	if signal {
-		ev.aux = ncalls
+		ev.ncalls = ncalls
 	}
 	b.active[ev.pri].push(ev)
 	b.nActive++
@@ -101,7 +101,7 @@ func (b *Base) processActive() int {
 			b.nActive--
 			res, calls := ev.res, uint32(1)
 			if ev.events&Signal != 0 {
-				calls = ev.aux
+				calls = ev.ncalls
 			}
 			if ev.events&Persist == 0 {
 				if ev.pending() {

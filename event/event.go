@@ -26,13 +26,12 @@ type Event struct {
 	state  uint8 // st* bits
 	pri    uint8 // index into base.active
 
-	// For a descriptor event, slotGen: the generation of the fd slot the
-	// event was last inserted in (0 after Assign). For a signal event,
-	// ncalls: while it is active, how many times its callback is to run.
-	// One word for both keeps Event in the 96-byte size class
-	// (TestEventSize).
-	aux    uint32
-	actIdx uint32 // while active: its index in its active queue
+	// The three 32-bit words fill the space up to timeout's 8-byte
+	// alignment: giving slotGen and ncalls a word each costs no byte
+	// (TestEventAndSlotSizes).
+	slotGen uint32 // descriptor event: generation of the fd slot it was last inserted in; 0 after Assign
+	ncalls  uint32 // signal event, while active: how many times its callback is to run
+	actIdx  uint32 // while active: its index in its active queue
 
 	timeout int64 // relative timeout in ns given to Add, re-armed for Persist events
 

@@ -95,7 +95,7 @@ func (b *Base) fdInsert(ev *Event) error {
 	if s.full(ev) {
 		return fmt.Errorf("%w: fd %d", ErrTooManyEvents, fd)
 	}
-	if s.head == nil && (ev.aux != s.gen || ev.aux == 0) {
+	if s.head == nil && (ev.slotGen != s.gen || ev.slotGen == 0) {
 		// A different owner starts watching the number: tag it anew.
 		s.gen++
 		if s.gen == 0 {
@@ -105,7 +105,7 @@ func (b *Base) fdInsert(ev *Event) error {
 			s.verify = true
 		}
 	}
-	ev.aux = s.gen // slotGen
+	ev.slotGen = s.gen
 	ev.fdNext, s.head = s.head, ev
 	s.count(ev, 1)
 	s.want = s.interest()

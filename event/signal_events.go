@@ -77,17 +77,23 @@ func (b *Base) signalRemove(ev *Event) {
 	}
 }
 
-// dispatch reads what arrived and activates the events of each signal,
-// one callback per delivery (evmap_signal_active_).
+// dispatch reads what arrived and activates the events of each signal.
 func (s *signalSet) dispatch(b *Base) {
 	s.buf = s.src.Read(s.buf[:0])
 	for _, d := range s.buf {
-		if int(d.Sig) > maxSignal {
-			continue
-		}
-		for ev := s.lists[d.Sig]; ev != nil; ev = ev.fdNext {
-			b.activateLocked(ev, Signal, uint32(d.Count))
-		}
+		s.activateLocked(b, d)
+	}
+}
+
+// activateLocked activates the events waiting for d's signal, one callback
+// per delivery (evmap_signal_active_). Deliveries that arrive while an
+// event is still active add to the calls it has to make.
+func (s *signalSet) activateLocked(b *Base, d signal.Delivery) {
+	if int(d.Sig) > maxSignal {
+		return
+	}
+	for ev := s.lists[d.Sig]; ev != nil; ev = ev.fdNext {
+		b.activateLocked(ev, Signal, uint32(d.Count))
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/levent-go/levent/signal"
 )
 
 // runLoop runs b's loop on its own goroutine until the test ends, and
@@ -162,6 +164,49 @@ func TestNonPersistentSignalEventFiresOncePerAdd(t *testing.T) {
 	dispatchWithin(t, b, 10*time.Second) // ends: the event is not pending after it fires
 	if calls != 1 {
 		t.Fatalf("non-persistent signal event ran %d times, want 1", calls)
+	}
+}
+
+// Deliveries that arrive while a signal event is still active add to the
+// calls it owes, per event; once its callbacks have run, the next delivery
+// starts a new count.
+func TestSignalDeliveriesWhileActiveAddUp(t *testing.T) {
+	b := newBase(t, Config{})
+	sig := syscall.SIGUSR1
+	var calls [2]int
+	var evs [2]*Event
+	for i := range evs {
+		evs[i] = mustNew(t, b, int(sig), Signal|Persist, func(fd int, what Flag) {
+			if fd != int(sig) || what != Signal {
+				t.Errorf("callback(%d, %v), want (%d, Signal)", fd, what, int(sig))
+			}
+			calls[i]++
+		})
+		mustAdd(t, evs[i], 0)
+	}
+	deliver := func(n uint64) { // as the loop does for what its signal.Source read
+		b.mu.Lock()
+		b.signals.activateLocked(b, signal.Delivery{Sig: sig, Count: n})
+		b.mu.Unlock()
+	}
+	run := func(what string, want [2]int) {
+		t.Helper()
+		calls = [2]int{}
+		if err := b.Loop(LoopNonblock); err != nil {
+			t.Fatalf("Loop: %v", err)
+		}
+		if calls != want {
+			t.Errorf("%s: callbacks ran %v times, want %v", what, calls, want)
+		}
+	}
+	evs[0].Active(Signal) // active before the deliveries, one call owed
+	deliver(2)
+	deliver(3)
+	run("Active, then 2 and 3 deliveries", [2]int{6, 5})
+	deliver(4)
+	run("4 deliveries after the callbacks ran", [2]int{4, 4})
+	for _, ev := range evs {
+		ev.Free()
 	}
 }
 
