@@ -46,7 +46,11 @@ type Event struct {
 
 // timerEntry is the timer queue's entry, embedded in each Event. It
 // carries no Value: the Event is found from the entry's address (eventOf),
-// which saves a pointer per Event.
+// which saves a pointer per Event. That pointer is what keeps Event in
+// the 96-byte size class: with a *Event Value it is 104 bytes (the
+// 112-byte class), a BufferEvent's two embedded events move it to the
+// 384-byte class, and bench/echo.sh S4 measured 573 instead of 530 bytes
+// per idle connection.
 type timerEntry = timer.Entry[struct{}]
 
 // eventOf returns the Event that embeds e, as C's container_of does. Every
