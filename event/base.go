@@ -37,7 +37,7 @@ type Base struct {
 	// Everything below is guarded by mu.
 	fds     slotTable // the events watching each descriptor
 	changes []int32   // descriptors whose interest changed since the last flush
-	timers  timer.Queue[struct{}]
+	timers  timer.Queue[*Event]
 	active  []activeQueue // by priority, 0 most urgent
 	signals *signalSet
 

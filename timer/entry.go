@@ -4,8 +4,7 @@ import "cmp"
 
 // Entry is one timer. The zero Entry is unscheduled. Hold it inside the
 // object being timed; Value lets the queue's user get back from the entry
-// to that object. (levent's Event keeps an Entry[struct{}], whose Value
-// takes no space, and finds itself from the entry's address instead.)
+// to that object (levent's Event keeps an Entry[*Event]).
 //
 // An Entry belongs to at most one Queue at a time: once scheduled in a
 // queue, it may be passed only to that queue until PopExpired returns it
