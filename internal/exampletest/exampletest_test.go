@@ -240,10 +240,13 @@ func TestRSSFollowsTheChildsMemory(t *testing.T) {
 		t.Fatalf("RSS went from %d to %d bytes after the child made %d more resident", before, after, growBytes)
 	}
 	// Unlike the peak, RSS falls when memory goes back (under -race by
-	// about half as much: not all the shadow memory goes).
+	// about half as much: not all the shadow memory goes). The kernel
+	// keeps RSS in per-CPU counters that VmRSS and VmHWM sum at different
+	// moments, so the peak may read up to a few pages below an earlier
+	// VmRSS: allow 1 MiB, far less than the 32 MiB that went back.
 	say(t, p, "shrink")
 	p.ExpectLine("shrunk")
-	if now, peak := p.RSS(), p.PeakRSS(); now > after-growBytes/4 || peak < after {
+	if now, peak := p.RSS(), p.PeakRSS(); now > after-growBytes/4 || peak < after-1<<20 {
 		t.Fatalf("after the child gave %d bytes back: RSS %d, peak %d; before %d", growBytes, now, peak, after)
 	}
 }
