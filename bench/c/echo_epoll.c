@@ -28,6 +28,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "echo_common.h"
+
 /*
  * MAX_PENDING bounds the bytes kept for a connection whose socket is full:
  * reading pauses there, so a client that does not read cannot make the
@@ -188,49 +190,13 @@ static void on_accept(int lfd)
 	}
 }
 
-static int listen_on(const char *addr)
-{
-	char host[64];
-	const char *colon = strrchr(addr, ':');
-	if (colon == NULL || (size_t)(colon - addr) >= sizeof host)
-		return -1;
-	memcpy(host, addr, colon - addr);
-	host[colon - addr] = 0;
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(atoi(colon + 1)) };
-	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
-		return -1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1;
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-		bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0 || listen(fd, SOMAXCONN) < 0) {
-		perror("echo_epoll: listen");
-		exit(1);
-	}
-	return fd;
-}
-
 int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1:9007";
-	for (int i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-addr") || !strcmp(argv[i], "--addr")) && i + 1 < argc)
-			addr = argv[++i];
-		else if (!strncmp(argv[i], "-addr=", 6))
-			addr = argv[i] + 6;
-		else if (!strcmp(argv[i], "-nodelay") || !strcmp(argv[i], "-nodelay=true"))
-			nodelay = 1;
-		else if (!strcmp(argv[i], "-nodelay=false"))
-			nodelay = 0;
-		else {
-			fprintf(stderr, "usage: %s [-addr host:port] [-nodelay=true|false]\n", argv[0]);
-			return 2;
-		}
-	}
-	struct rlimit rl;
-	getrlimit(RLIMIT_NOFILE, &rl);
-	rl.rlim_cur = rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
-	nconns = rl.rlim_cur > (1 << 20) ? (1 << 20) : (int)rl.rlim_cur;
+	if (!parse_args(argc, argv, &addr, &nodelay))
+		return 2;
+	rlim_t nofile = raise_nofile();
+	nconns = nofile > (1 << 20) ? (1 << 20) : (int)nofile;
 	conns = calloc(nconns, sizeof *conns);
 
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: epoll_wait returns EINTR */
@@ -238,7 +204,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	int lfd = listen_on(addr);
+	int lfd = listen_on("echo_epoll", addr, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (lfd < 0) {
 		fprintf(stderr, "echo_epoll: bad address %s (want IPv4 host:port)\n", addr);
 		return 2;

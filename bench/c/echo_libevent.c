@@ -25,6 +25,8 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "echo_common.h"
+
 static int nodelay = 1;
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -62,33 +64,11 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(arg, NULL);
 }
 
-/* raise_nofile raises the soft descriptor limit to the hard one. */
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1:9006";
-	for (int i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-addr") || !strcmp(argv[i], "--addr")) && i + 1 < argc)
-			addr = argv[++i];
-		else if (!strncmp(argv[i], "-addr=", 6))
-			addr = argv[i] + 6;
-		else if (!strcmp(argv[i], "-nodelay") || !strcmp(argv[i], "-nodelay=true"))
-			nodelay = 1;
-		else if (!strcmp(argv[i], "-nodelay=false"))
-			nodelay = 0;
-		else {
-			fprintf(stderr, "usage: %s [-addr host:port] [-nodelay=true|false]\n", argv[0]);
-			return 2;
-		}
-	}
+	if (!parse_args(argc, argv, &addr, &nodelay))
+		return 2;
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN); /* a peer's reset must not kill the server */
 
