@@ -463,9 +463,15 @@ func (bev *BufferEvent) startReadingLocked() error {
 	return nil
 }
 
-// storageLocked is the buffer storage an idle trim would give back.
+// storageLocked is the buffer storage an idle trim would give back. Its
+// callers run on any goroutine (Enable, SetTimeouts), while a callback on
+// the loop's may be handing Input's storage to Output, so it reads the
+// copy the buffers keep for that (storageHeld), not the buffers. An answer
+// out of date by that callback is harmless: a trim armed for storage
+// given back meanwhile trims nothing, and storage taken meanwhile arms the
+// trim at the next read, as after a trim.
 func (bev *BufferEvent) storageLocked() int {
-	n := bev.input.Cap() + bev.output.Cap()
+	n := bev.input.storageHeld() + bev.output.storageHeld()
 	if bev.tlsConn() != nil {
 		n += bev.tlsConn().storage()
 	}
