@@ -3,7 +3,8 @@ package bufferevent
 import (
 	"errors"
 	"io"
-	"math"
+	"math/bits"
+	"sync/atomic"
 )
 
 // Buffer is a queue of bytes: data is added at the end and removed from the
@@ -41,7 +42,17 @@ type Buffer struct {
 	off      int    // index of the first byte: 0 <= off < len(buf), and off == 0 when n == 0
 	n        int    // bytes held: 0 <= n <= len(buf)
 	readHint int32  // free space ReadFd wants before it reads; 0 means minStorage
-	fills    uint8  // times storage was taken while the buffer had none, since the last Trim; saturates
+
+	// held packs, for the storage changes (getStorage and putStorage
+	// paths), fills, the times storage was taken while the buffer had
+	// none since the last Trim (bits 0-7, saturating), and log2 of
+	// len(buf), 0 with no storage (bits 8-15). Only the goroutine that
+	// owns the buffer stores it, and only when it changes; a BufferEvent's
+	// methods on other goroutines load it to learn whether there is
+	// storage to trim (storageHeld) without touching buf, which a callback
+	// may be changing at that moment. One 32-bit word, because fills and
+	// the padding after it are all the room Buffer has.
+	held atomic.Uint32
 
 	// owner is the BufferEvent holding this buffer as its Input or
 	// Output, nil for a standalone Buffer. It is told after an exported
@@ -72,6 +83,35 @@ func (b *Buffer) Len() int { return b.n }
 // Cap returns the size of the storage the buffer holds now: 0 when it holds
 // none.
 func (b *Buffer) Cap() int { return len(b.buf) }
+
+// heldFillsMask is the part of held that counts fills.
+const heldFillsMask = 1<<8 - 1
+
+// fills is the fill count kept in held.
+func (b *Buffer) fills() int { return int(b.held.Load() & heldFillsMask) }
+
+// noteStorage records fills and the current storage in held, storing
+// only what changed: in an echo loop storage changes hands between two
+// buffers of the same size, and held stays as it was.
+func (b *Buffer) noteStorage(fills int) {
+	h := uint32(fills)
+	if len(b.buf) > 0 {
+		h |= uint32(bits.TrailingZeros(uint(len(b.buf)))) << 8
+	}
+	if b.held.Load() != h {
+		b.held.Store(h)
+	}
+}
+
+// storageHeld is Cap for any goroutine: the size of the storage the
+// buffer held when its goroutine last changed it. Callers use it only
+// where an answer already out of date is harmless (the idle trim).
+func (b *Buffer) storageHeld() int {
+	if shift := b.held.Load() >> 8; shift > 0 {
+		return 1 << shift
+	}
+	return 0
+}
 
 // data returns the bytes held, in order, as at most two slices of the ring.
 func (b *Buffer) data() (s1, s2 []byte) {
@@ -118,18 +158,22 @@ func (b *Buffer) reserve(k int) (old []byte) {
 // grow moves the data to storage with room for k more bytes and returns
 // the old storage; see reserve.
 func (b *Buffer) grow(k int) (old []byte) {
-	b.countFill()
+	fills := b.countFill()
 	buf := getStorage(storageClass(b.n + k))
 	b.CopyOut(buf)
 	old, b.buf, b.off = b.buf, buf, 0
+	b.noteStorage(fills)
 	return old
 }
 
-// countFill records that the buffer is about to take storage, if it has none.
-func (b *Buffer) countFill() {
-	if b.buf == nil && b.fills < math.MaxUint8 {
-		b.fills++
+// countFill returns the fill count, counting the storage the buffer is
+// about to take if it has none; the caller passes it to noteStorage.
+func (b *Buffer) countFill() int {
+	fills := b.fills()
+	if b.buf == nil && fills < heldFillsMask {
+		fills++
 	}
+	return fills
 }
 
 // changed tells the owner if k bytes were added or removed, k > 0.
@@ -150,6 +194,7 @@ func (b *Buffer) reset() {
 func (b *Buffer) release() {
 	putStorage(b.buf)
 	b.buf, b.off = nil, 0
+	b.noteStorage(b.fills())
 }
 
 // advance removes k bytes from the front, 0 <= k <= b.n, keeping the storage.
@@ -174,7 +219,7 @@ func (b *Buffer) drain(k int) {
 // emptied gives the storage of a buffer that has just become empty back,
 // unless the buffer is cycling (see Buffer).
 func (b *Buffer) emptied() {
-	if int(b.fills) < keepStorageAfter || len(b.buf) > maxPooled {
+	if b.fills() < keepStorageAfter || len(b.buf) > maxPooled {
 		b.release()
 	}
 }
@@ -283,7 +328,7 @@ func (b *Buffer) Reset() { b.Drain(b.n) }
 // storage back the next time it empties. A BufferEvent calls it when its
 // connection looks idle.
 func (b *Buffer) Trim() {
-	b.fills = 0
+	b.noteStorage(0) // no fills since this Trim
 	if b.n == 0 {
 		b.release()
 	}
@@ -353,10 +398,20 @@ func (b *Buffer) addBuffer(src *Buffer) int {
 	if b.n == 0 {
 		// Swap storage: b's empty array, if it kept one, goes to src, whose
 		// storage policy then decides whether to keep it.
-		b.countFill()
+		// Arrays of one size changing hands, an echo's every message,
+		// leave both helds as they were.
+		same := b.buf != nil && len(b.buf) == len(src.buf)
+		fills := 0
+		if !same {
+			fills = b.countFill()
+		}
 		b.buf, src.buf = src.buf, b.buf
 		b.off, b.n = src.off, src.n
 		src.off, src.n = 0, 0
+		if !same {
+			b.noteStorage(fills)
+			src.noteStorage(src.fills())
+		}
 		src.drain(0)
 	} else {
 		putStorage(b.reserve(k)) // src's storage is not b's: nothing points into the old array

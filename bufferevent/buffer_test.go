@@ -23,6 +23,8 @@ func checkBuffer(t testing.TB, b *Buffer, want []byte) {
 		t.Fatalf("n = %d, want in [0, %d]", b.n, len(b.buf))
 	case b.n == 0 && b.off != 0:
 		t.Fatalf("empty buffer has off = %d, want 0", b.off)
+	case b.storageHeld() != len(b.buf):
+		t.Fatalf("storageHeld() = %d, want the storage's %d", b.storageHeld(), len(b.buf))
 	}
 	if b.Len() != len(want) {
 		t.Fatalf("Len() = %d, want %d", b.Len(), len(want))

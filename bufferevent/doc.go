@@ -100,7 +100,12 @@
 // or in a function handed to (*event.Base).Submit, and do not mix direct
 // use of Output with Write from other goroutines, nor direct use of Input
 // with Read from other goroutines. Each method's comment says which of
-// the two it is.
+// the two it is. Enable, Disable, SetWatermark and SetTimeouts never look
+// at Input and Output, which a callback may be changing at that moment:
+// what depends on what they hold (stopping or resuming reading at a new
+// read high watermark, the flush Enable(event.Write) asks for, a pair's
+// or a filter's write timer) is decided on the loop, in the iteration
+// after the call.
 //
 // # Locks
 //

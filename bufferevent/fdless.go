@@ -116,11 +116,15 @@ func (bev *BufferEvent) armWriteTimerLocked() {
 	}
 }
 
-// fdlessRearmLocked applies new timeouts (SetTimeouts).
+// fdlessRearmLocked applies new timeouts (SetTimeouts), from any
+// goroutine: the read timer at once; the write timer runs only while
+// Output holds data, which only the loop may look at, so it stops here
+// and the loop starts it again with the new timeout if Output holds data
+// (recheckLocked), as a restart would.
 func (bev *BufferEvent) fdlessRearmLocked() error {
 	bev.armReadTimerLocked()
-	bev.armWriteTimerLocked()
-	return nil
+	bev.stopWritingLocked()
+	return bev.queueLocked(bsCheckQueued)
 }
 
 // onReadTimer handles the read timer: nothing came into Input for the

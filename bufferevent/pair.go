@@ -314,7 +314,14 @@ func pairMoveLocked(src, dst *BufferEvent, force bool) (srcCalls, dstCalls calls
 			return
 		}
 		if dst.rhigh > 0 {
-			n = min(n, int(dst.rhigh)-dst.input.Len())
+			room := int(dst.rhigh) - dst.input.Len()
+			if room <= 0 {
+				// A high watermark set from another goroutine is
+				// checked against Input on the loop, maybe after this.
+				dst.suspendLocked()
+				return
+			}
+			n = min(n, room)
 		}
 	}
 	k := src.output.moveTo(&dst.input, n)
