@@ -92,25 +92,28 @@ type uring struct {
 	// Receiving in the kernel (uring_recv_linux.go); pbuf is nil when
 	// the kernel cannot, and the Recv bit is then ignored.
 	pbuf     *pbufRing
-	recvArms []int32 // descriptors whose recv is to be added at the next flush
-	backlog  []int32 // descriptors that may hold received data
-	starved  []int32 // descriptors whose recv ENOBUFS ended
+	rxs      []*recvState // by uringFd.rxi; rxs[0] is unused
+	recvArms []int32      // descriptors whose recv is to be added at the next flush
+	backlog  []int32      // descriptors that may hold received data
+	starved  []int32      // descriptors whose recv ENOBUFS ended
 
 	ts  kernelTimespec // Wait's timeout and its argument block: fields, not
 	arg getEventsArg   // locals, so that they do not escape per call
 }
 
-// uringFd is the backend's record of one descriptor.
+// uringFd is the backend's record of one descriptor. It is 24 bytes, one
+// per descriptor number up to the largest in use, which every idle
+// connection pays for: hence the narrow fields.
 type uringFd struct {
-	seq   uint32     // sequence of the current registration, 31 bits
-	gen   uint32     // the base's generation, reported back
-	mask  uint32     // poll events asked for: POLLIN, POLLOUT, POLLRDHUP
-	mode  uint8      // modeOff, modeLevel, modeEdge or modeParked
-	armed bool       // a request with seq is in the kernel or in the SQ
-	onArm bool       // fd is on the arms list
-	mark  uint32     // the epoch of the last reap that reported fd ...
-	at    int32      // ... and the index of its report in that Wait's events
-	rx    *recvState // receiving in the kernel; nil until first asked for
+	seq   uint32 // sequence of the current registration, 30 bits
+	gen   uint32 // the base's generation, reported back
+	mark  uint32 // the epoch of the last reap that reported fd ...
+	at    uint16 // ... and the index of its report in that Wait's events
+	mask  uint16 // poll events asked for: POLLIN, POLLOUT, POLLRDHUP
+	mode  uint8  // modeOff, modeLevel, modeEdge or modeParked
+	armed bool   // a request with seq is in the kernel or in the SQ
+	onArm bool   // fd is on the arms list
+	rxi   uint32 // index of fd's recvState in uring.rxs; 0 until first asked for
 }
 
 // Registration modes.
@@ -122,10 +125,11 @@ const (
 )
 
 const (
-	udRemove  = 1 << 63 // user_data of a POLL_REMOVE's own completion
-	seqMask   = 1<<30 - 1
-	cqeSkipOK = 1 << 6 // IOSQE_CQE_SKIP_SUCCESS
-	featSkip  = 1 << 11
+	maxReports = 1<<16 - 1 // reports one Wait makes at most
+	udRemove   = 1 << 63   // user_data of a POLL_REMOVE's own completion
+	seqMask    = 1<<30 - 1
+	cqeSkipOK  = 1 << 6 // IOSQE_CQE_SKIP_SUCCESS
+	featSkip   = 1 << 11
 )
 
 // Default ring sizes: the SQ holds the changes of one iteration (more are
@@ -202,7 +206,7 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 	// With Recv, In is served by the kernel's receive, and the poll
 	// watches only for the rest.
 	recv := p.pbuf != nil && new&(In|Recv) == In|Recv
-	if recv || st.rx != nil {
+	if recv || st.rxi != 0 {
 		p.recvUpdate(int32(fd), st, gen, recv, new&ET != 0)
 	}
 	if recv {
@@ -212,7 +216,7 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 		st.mode = modeOff
 		return p.submitIfSleeping()
 	}
-	st.mask = uringMask(new)
+	st.mask = uint16(uringMask(new))
 	st.mode = modeLevel
 	if new&ET != 0 {
 		st.mode = modeEdge
@@ -285,7 +289,7 @@ func (p *uring) flush() error {
 		if st.mode != modeLevel {
 			flags = pollAddMulti
 		}
-		*s = sqe{opcode: opPollAdd, fd: fd, opFlags: st.mask, len: flags, userData: userData(fd, st.seq)}
+		*s = sqe{opcode: opPollAdd, fd: fd, opFlags: uint32(st.mask), len: flags, userData: userData(fd, st.seq)}
 	}
 	p.arms = p.arms[:0]
 	return nil
@@ -416,6 +420,9 @@ func (p *uring) sleep(toSubmit uint32, timeout time.Duration) error {
 // there is room; then it reports the descriptors whose received data
 // still waits.
 func (p *uring) reap(events []Event) int {
+	if len(events) > maxReports {
+		events = events[:maxReports] // uringFd.at is 16 bits
+	}
 	n := p.reapCQ(events)
 	if len(p.backlog) > 0 {
 		p.reportBacklog(events, &n)
@@ -482,7 +489,7 @@ func (p *uring) complete(c *cqe, events []Event, n *int) bool {
 		// poll(2) reports POLLNVAL.
 		ready = ReadyErr
 	default:
-		ready = uringReady(uint32(c.res), st.mask)
+		ready = uringReady(uint32(c.res), uint32(st.mask))
 	}
 	if ready != 0 && st.mark != p.epoch && *n == len(events) {
 		return false
@@ -520,7 +527,7 @@ func (p *uring) report(fd int32, st *uringFd, ready Ready, events []Event, n *in
 		events[st.at].Ready |= ready
 		return
 	}
-	st.mark, st.at = p.epoch, int32(*n)
+	st.mark, st.at = p.epoch, uint16(*n)
 	events[*n] = Event{Fd: fd, Gen: st.gen, Ready: ready}
 	*n++
 }
@@ -544,6 +551,6 @@ func (p *uring) Close() error {
 		p.pbuf.unmap() // no request can write into it once the ring is closed
 	}
 	p.r, p.fds, p.removes, p.arms, p.pbuf = nil, nil, nil, nil, nil
-	p.recvArms, p.backlog, p.starved = nil, nil, nil
+	p.recvArms, p.backlog, p.starved, p.rxs = nil, nil, nil, nil
 	return err
 }

@@ -86,6 +86,14 @@ func recvData(fd int32, rseq uint32) uint64 {
 	return udRecv | uint64(rseq&rseqMask)<<32 | uint64(uint32(fd))
 }
 
+// rxOf returns fd's recvState, or nil; fd is in the table.
+func (p *uring) rxOf(fd int32) *recvState {
+	if i := p.fds[fd].rxi; i != 0 {
+		return p.rxs[i]
+	}
+	return nil
+}
+
 // held reports whether anything waits for Recv.
 func (rx *recvState) held() bool { return len(rx.q) > 0 || rx.spillOff < len(rx.spill) || rx.end != 0 }
 
@@ -95,7 +103,7 @@ func (p *uring) CanRecv() bool { return p.pbuf != nil }
 // recvUpdate applies a registration change to fd's receiving: want is
 // whether In|Recv is now registered, under gen.
 func (p *uring) recvUpdate(fd int32, st *uringFd, gen uint32, want, edge bool) {
-	rx := st.rx
+	rx := p.rxOf(fd)
 	if rx != nil && rx.gen != gen {
 		// A new owner, unless fstat says the file is the one whose
 		// data is held.
@@ -122,7 +130,11 @@ func (p *uring) recvUpdate(fd int32, st *uringFd, gen uint32, want, edge bool) {
 	}
 	if rx == nil {
 		rx = &recvState{gen: gen}
-		st.rx = rx
+		if len(p.rxs) == 0 {
+			p.rxs = append(p.rxs, nil) // index 0 means none
+		}
+		st.rxi = uint32(len(p.rxs))
+		p.rxs = append(p.rxs, rx)
 	}
 	rx.want, rx.edge = true, edge
 	if rx.held() {
@@ -192,7 +204,7 @@ func (p *uring) toBacklog(fd int32, rx *recvState) {
 // feedStarved re-arms the receives ENOBUFS ended, now that a buffer is back.
 func (p *uring) feedStarved() {
 	for _, fd := range p.starved {
-		if rx := p.fds[fd].rx; rx != nil && rx.starved {
+		if rx := p.rxOf(fd); rx != nil && rx.starved {
 			rx.starved = false
 			p.armRecv(fd, rx)
 		}
@@ -203,7 +215,7 @@ func (p *uring) feedStarved() {
 // flushRecvArms turns the queued receives into SQEs.
 func (p *uring) flushRecvArms() error {
 	for i, fd := range p.recvArms {
-		rx := p.fds[fd].rx
+		rx := p.rxOf(fd)
 		rx.onArm = false
 		if !rx.want || rx.live || rx.starved || rx.end != 0 {
 			continue
@@ -228,7 +240,7 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 	bid := uint16(c.flags >> 16)
 	var rx *recvState
 	if int(fd) < len(p.fds) {
-		rx = p.fds[fd].rx
+		rx = p.rxOf(fd)
 	}
 	if rx == nil || rx.rseq != rseq {
 		if hasBuf { // an earlier owner's: only the buffer matters
@@ -282,7 +294,7 @@ func (p *uring) reportBacklog(events []Event, n *int) {
 	keep := p.backlog[:0]
 	for i, fd := range p.backlog {
 		st := &p.fds[fd]
-		rx := st.rx
+		rx := p.rxOf(fd)
 		if rx == nil || !rx.want || !rx.held() {
 			if rx != nil {
 				rx.onLog = false
@@ -306,7 +318,7 @@ func (p *uring) reportBacklog(events []Event, n *int) {
 // waiting, so that Wait must not sleep.
 func (p *uring) backlogWaiting() bool {
 	for _, fd := range p.backlog {
-		if rx := p.fds[fd].rx; rx != nil && rx.want && !rx.edge && rx.held() {
+		if rx := p.rxOf(fd); rx != nil && rx.want && !rx.edge && rx.held() {
 			return true
 		}
 	}
@@ -318,7 +330,7 @@ func (p *uring) Recv(fd int, b []byte) (int, error) {
 	p.mu.Lock()
 	var rx *recvState
 	if fd >= 0 && fd < len(p.fds) && p.r != nil {
-		rx = p.fds[fd].rx
+		rx = p.rxOf(int32(fd))
 	}
 	if rx == nil || !rx.live && !rx.held() {
 		p.mu.Unlock()
