@@ -33,6 +33,7 @@ type pbufRing struct {
 	mask    uint16
 	tail    uint16
 	entries uint16
+	held    int // buffers queued on descriptors for Recv (neither the kernel's nor free)
 }
 
 const (

@@ -158,6 +158,7 @@ func fileID(fd int) (dev, ino uint64) {
 func (p *uring) dropHeld(rx *recvState) {
 	for _, c := range rx.q {
 		p.pbuf.put(c.bid)
+		p.pbuf.held--
 	}
 	if len(rx.q) > 0 {
 		p.pbuf.publish()
@@ -179,6 +180,7 @@ func (p *uring) spillQueue(rx *recvState) {
 	for _, c := range rx.q {
 		rx.spill = append(rx.spill, p.pbuf.buf(c.bid)[c.off:c.off+c.n]...)
 		p.pbuf.put(c.bid)
+		p.pbuf.held--
 	}
 	rx.q = rx.q[:0]
 	p.pbuf.publish()
@@ -257,6 +259,7 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 	switch {
 	case c.res > 0 && hasBuf && rx.want:
 		rx.q = append(rx.q, recvChunk{bid: bid, n: c.res})
+		p.pbuf.held++
 	case c.res > 0 && hasBuf:
 		if rx.spillOff == len(rx.spill) {
 			rx.spill, rx.spillOff = rx.spill[:0], 0
@@ -268,7 +271,11 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 		rx.end = endEOF
 	case c.res == -int32(unix.ECANCELED):
 	case c.res == -int32(unix.ENOBUFS):
-		if !more {
+		// Starve only while every buffer is queued for a reader: one
+		// given back before this completion was reaped would never
+		// feed the starved list, and a receive that nobody wants now
+		// is armed again when reading resumes.
+		if !more && rx.want && p.pbuf.held >= int(p.pbuf.entries) {
 			rx.starved = true
 			p.starved = append(p.starved, fd)
 		}
@@ -351,6 +358,7 @@ func (p *uring) Recv(fd int, b []byte) (int, error) {
 		c.n -= int32(k)
 		if c.n == 0 {
 			p.pbuf.put(c.bid)
+			p.pbuf.held--
 			gave = true
 			rx.q = rx.q[:copy(rx.q, rx.q[1:])]
 		}

@@ -345,3 +345,34 @@ func TestURingFdRecordSize(t *testing.T) {
 		t.Fatalf("uringFd is %d bytes, want at most 24", n)
 	}
 }
+
+// A receive that runs out of buffers while reading is stopped is armed
+// again when reading resumes: its ENOBUFS, reaped after the buffers came
+// back, must not leave it waiting for a buffer that will never return.
+func TestURingRecvOutOfBuffersWhileStoppedResumes(t *testing.T) {
+	p := openRecvT(t, 1, 64)
+	a, b := socketpair(t)
+	want := bytes.Repeat([]byte("0123456789"), 30)
+	update(t, p, a, 1, 0, In|Recv)
+	p.Wait(make([]Event, 4), 0) // submit the receive
+	write(t, b, string(want))
+	awaitCompletions(t, p, 2) // the only buffer filled, then ENOBUFS
+	update(t, p, a, 1, In|Recv, 0)
+	waitEvents(t, p, 0) // reaps both while reading is stopped
+	update(t, p, a, 1, 0, In|Recv)
+	// One Recv per report, as a BufferEvent reads: the rest must be
+	// reported, not found by a read(2) that happens to follow.
+	var got []byte
+	buf := make([]byte, 64)
+	deadline := time.Now().Add(long)
+	for len(got) < len(want) && time.Now().Before(deadline) {
+		if _, ok := waitEvents(t, p, 50*time.Millisecond)[int32(a)]; ok {
+			if n, err := p.Recv(a, buf); err == nil {
+				got = append(got, buf[:n]...)
+			}
+		}
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got %d of %d bytes", len(got), len(want))
+	}
+}
