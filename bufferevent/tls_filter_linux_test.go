@@ -1,11 +1,15 @@
 package bufferevent
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -272,8 +276,14 @@ func TestTLSFilterStartTLS(t *testing.T) {
 					t.Errorf("NewTLSFilter: %v", err)
 					return
 				}
-				server.SetCallbacks(echoRead, nil, sev.cb)
-				server.Enable(event.Read)
+				// Reading is enabled only once the handshake is done: the
+				// handshake itself takes what su holds.
+				server.SetCallbacks(echoRead, nil, func(s *BufferEvent, w What) {
+					if w == Connected {
+						s.Enable(event.Read)
+					}
+					sev.cb(s, w)
+				})
 				upgraded <- server
 			}, nil, nil)
 			su.Enable(event.Read)
@@ -449,11 +459,21 @@ func TestTLSFilterLargeTransferWithASlowReader(t *testing.T) {
 				msg := pattern(size, 3)
 				client.Write(msg)
 				var got []byte
-				for start := time.Now(); len(got) < size; {
+				var bad error
+				for start := time.Now(); len(got) < size && bad == nil; {
 					onLoop(t, b, func() {
 						in := client.Input()
 						if in.Len() > high {
-							t.Fatalf("client's Input holds %d bytes, past its read high watermark %d", in.Len(), high)
+							bad = fmt.Errorf("client's Input holds %d bytes, past its read high watermark %d", in.Len(), high)
+						}
+						// Nor does ciphertext pile up below it: the underlying
+						// stops reading while the filter does.
+						tc := client.ext.tls
+						tc.mu.Lock()
+						raw := tc.rawIn.Len() + client.Underlying().Input().Len()
+						tc.mu.Unlock()
+						if raw > 1<<20 {
+							bad = fmt.Errorf("%d bytes of ciphertext wait below the client, want at most 1 MiB", raw)
 						}
 						n := min(taken, in.Len())
 						got = append(got, in.Peek(n)...)
@@ -463,6 +483,9 @@ func TestTLSFilterLargeTransferWithASlowReader(t *testing.T) {
 						t.Fatalf("timed out after %v with %d of %d bytes echoed", deadline, len(got), size)
 					}
 				}
+				if bad != nil {
+					t.Fatal(bad)
+				}
 				sev.expect(t, Connected)
 				if i := firstDiff(got, msg); i >= 0 {
 					t.Errorf("echo differs at byte %d", i)
@@ -471,6 +494,33 @@ func TestTLSFilterLargeTransferWithASlowReader(t *testing.T) {
 				checkInvariants(t, b, server)
 			})
 		}
+	}
+}
+
+// A TLS filter can go over a BufferEvent still connecting: the handshake
+// waits for the connect, and the filter reports Connected once, at the
+// handshake's end, not the underlying's.
+func TestTLSFilterOverAConnectingBufferEvent(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	scfg, ccfg := tlsConfigs(t)
+	addr, closed := tlsEchoListener(t, scfg)
+	under := newBev(t, b, -1, CloseOnFree)
+	if err := under.Connect("tcp4", addr); err != nil {
+		t.Fatal(err)
+	}
+	client := newTLSFilter(t, under, ccfg, TLSConnecting, CloseOnFree)
+	e := newEchoCheck(t, b, client)
+	e.ev.expect(t, Connected)
+	e.send([]byte("after the connect"))
+	select {
+	case w := <-e.ev.ch:
+		t.Fatalf("event %v after Connected, want none", w)
+	default:
+	}
+	client.Free()
+	if err := wait(t, closed, "the server's end"); err != io.EOF {
+		t.Fatalf("the server's read ended with %v, want io.EOF (close_notify)", err)
 	}
 }
 
@@ -629,16 +679,82 @@ func TestTLSFilterReadTimeout(t *testing.T) {
 
 // The filter's Disable(event.Read) during the handshake does not stop
 // it: the handshake reads whatever reading is enabled, as NewTLS's does.
+// The client disables reading once its ClientHello is out, when no more
+// ciphertext of its own would make it step again.
 func TestTLSFilterHandshakeReadsWithReadingDisabled(t *testing.T) {
 	checkLeaks(t)
 	b := startLoop(t)
-	sev := newEvents()
-	client, _ := tlsFilterPair(t, b, NewPair, tls.VersionTLS13, sev)
+	scfg, ccfg := tlsConfigs(t)
+	cu, su, err := NewPair(b, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := newTLSFilter(t, cu, ccfg, TLSConnecting, CloseOnFree)
 	cev := newEvents()
 	client.SetCallbacks(nil, nil, cev.cb)
+	su.Enable(event.Read)
+	waitLoop(t, b, "the ClientHello", func() bool { return su.Input().Len() > 0 })
 	client.Disable(event.Read)
+	settle(t, b)
+	server := newTLSFilter(t, su, scfg, TLSAccepting, CloseOnFree)
+	sev := newEvents()
+	server.SetCallbacks(nil, nil, sev.cb)
 	cev.expect(t, Connected)
 	sev.expect(t, Connected)
+	if client.Enabled()&event.Read != 0 {
+		t.Error("the handshake enabled the filter's reading")
+	}
+}
+
+// gateConn calls before ahead of each Write, with its number from 1.
+type gateConn struct {
+	net.Conn
+	writes int
+	before func(n int)
+}
+
+func (g *gateConn) Write(p []byte) (int, error) {
+	g.writes++
+	g.before(g.writes)
+	return g.Conn.Write(p)
+}
+
+// crypto/tls may read the peer's first data with the handshake's last
+// message, and keep it: a TLS 1.3 client's Finished and the request after
+// it reach the server filter's socket while its loop is held, so one read
+// brings both. The filter decrypts the request when the handshake ends,
+// without waiting for more ciphertext.
+func TestTLSFilterDecryptsWhatCameWithTheHandshakesEnd(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	scfg, ccfg := tlsConfigs(t)
+	fd, raw := tcpFds(t, b)
+	ev := newEvents()
+	tlsFilterServer(t, b, fd, scfg, 0, ev)
+	release := make(chan struct{})
+	let := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(let)
+	g := &gateConn{Conn: raw, before: func(n int) {
+		if n == 2 { // the client's second flight: hold the loop from now on
+			held := make(chan struct{})
+			b.Submit(func() { close(held); <-release })
+			<-held
+		}
+	}}
+	c := tls.Client(g, ccfg)
+	if err := c.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("right after the Finished")
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	let()
+	back := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, back); err != nil || !bytes.Equal(back, msg) {
+		t.Fatalf("echo %q, %v; want %q", back, err, msg)
+	}
+	ev.expect(t, Connected)
 }
 
 // newTLSPingPong is a pingPong whose two ends speak TLS over a socket
