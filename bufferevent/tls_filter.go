@@ -59,7 +59,11 @@ import (
 // socket takes now); without it, underlying is given back with no
 // callbacks, reading enabled and the close_notify in its Output. The
 // handshake runs on a goroutine of its own, fed by the loop; afterwards
-// the connection holds none. Safe from any goroutine.
+// the connection holds none. Over a socket BufferEvent a 64-byte round
+// trip costs about 1.25 times NewTLS's on the socket (BenchmarkTLSEcho),
+// since the ciphertext moves in the loop iteration after the plaintext,
+// and allocates as little: crypto/tls's one small reader per read. Safe
+// from any goroutine.
 func NewTLSFilter(underlying *BufferEvent, cfg *tls.Config, state TLSState, opts Options) (*BufferEvent, error) {
 	if underlying == nil {
 		return nil, errors.New("bufferevent: NewTLSFilter with a nil underlying BufferEvent")
