@@ -91,7 +91,7 @@ type BufferEvent struct {
 // BufferEvent is returned to its maker and never change.
 type bevExt struct {
 	werr     error        // sticky: after a write error Write refuses
-	tls      *tlsConn     // a TLS BufferEvent's connection (NewTLS)
+	tls      *tlsConn     // a TLS BufferEvent's connection (NewTLS, NewTLSFilter)
 	pair     *pairLink    // an in-memory pair end's link to its partner (NewPair)
 	filt     *filterState // a filter's underlying BufferEvent and functions (NewFilter)
 	rl       *rateLimit   // SetRateLimit, AddToRateLimitGroup; kept once made
@@ -156,8 +156,12 @@ func (bev *BufferEvent) tlsConn() *tlsConn {
 //	after a connect ───────────────────▶ │ handshaking │ ─────────────────────▶ open
 //	(startHandshakeLocked)               └─────────────┘  (Connected, or Error)
 //
+// A TLS filter (NewTLSFilter) starts in handshaking, with no descriptor of
+// its own, and its handshake's end (tlsHandshakeDone) takes it to idle,
+// where every filter lives.
+//
 // Invariants: fd == -1 in idle and freed; fd >= 0 in open, connecting and
-// handshaking; resolving keeps the fd it was entered with. Reading and
+// handshaking (but for a TLS filter); resolving keeps the fd it was entered with. Reading and
 // writing happen only with fd >= 0 outside connecting (hasIO); while
 // handshaking, only ciphertext moves, and reading is on whatever the user
 // enabled.
@@ -426,8 +430,9 @@ func (bev *BufferEvent) Disable(what event.Flag) error {
 		bev.stopWritingLocked()
 	}
 	f := bev.filterLocked()
+	handshaking := bev.life == lsHandshaking
 	bev.mu.Unlock()
-	if f != nil && what&event.Read != 0 {
+	if f != nil && what&event.Read != 0 && !handshaking { // a TLS filter's handshake reads all the same
 		// A filter that does not read leaves its underlying's data
 		// unread, as libevent suspends the underlying's reading.
 		return f.under.Disable(event.Read)

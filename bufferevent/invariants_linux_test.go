@@ -32,8 +32,10 @@ func (bev *BufferEvent) brokenInvariantsLocked() []string {
 	switch bev.life {
 	case lsIdle, lsFreed:
 		check(bev.fd == -1, "no descriptor in idle and freed")
-	case lsOpen, lsConnecting, lsHandshaking:
+	case lsOpen, lsConnecting:
 		check(bev.fd >= 0, "a descriptor in open and connecting")
+	case lsHandshaking:
+		check(bev.fd >= 0 || bev.filterLocked() != nil, "a descriptor in handshaking, unless a TLS filter")
 	}
 	w := bev.work
 	rp, _ := bev.rev.Pending(event.Read)
