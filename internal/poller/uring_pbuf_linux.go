@@ -37,9 +37,8 @@ type pbufRing struct {
 }
 
 const (
-	registerPbufRing   = 22 // IORING_REGISTER_PBUF_RING
-	unregisterPbufRing = 23 // IORING_UNREGISTER_PBUF_RING
-	pbufGroup          = 0  // the buffer group id the recvs select from
+	registerPbufRing = 22 // IORING_REGISTER_PBUF_RING
+	pbufGroup        = 0  // the buffer group id the recvs select from
 )
 
 // pbufReg is struct io_uring_buf_reg.
@@ -104,12 +103,6 @@ func (b *pbufRing) publish() {
 	w := (*uint32)(unsafe.Pointer(&b.ring[12]))
 	bid0 := uint32(*(*uint16)(unsafe.Pointer(&b.ring[12])))
 	atomic.StoreUint32(w, bid0|uint32(b.tail)<<16)
-}
-
-// recycle gives buffer bid back to the kernel.
-func (b *pbufRing) recycle(bid uint16) {
-	b.put(bid)
-	b.publish()
 }
 
 // unmap releases the memory; the ring must no longer be registered (its

@@ -157,12 +157,10 @@ func fileID(fd int) (dev, ino uint64) {
 // late completions are ignored.
 func (p *uring) dropHeld(rx *recvState) {
 	for _, c := range rx.q {
-		p.pbuf.put(c.bid)
-		p.pbuf.held--
+		p.unqueue(c.bid)
 	}
 	if len(rx.q) > 0 {
-		p.pbuf.publish()
-		p.feedStarved()
+		p.returned()
 	}
 	rx.q, rx.spill, rx.spillOff, rx.end = rx.q[:0], rx.spill[:0], 0, 0
 	rx.rseq = (rx.rseq + 1) & rseqMask
@@ -174,15 +172,32 @@ func (p *uring) spillQueue(rx *recvState) {
 	if len(rx.q) == 0 {
 		return
 	}
+	for _, c := range rx.q {
+		rx.keep(p.pbuf.buf(c.bid)[c.off : c.off+c.n])
+		p.unqueue(c.bid)
+	}
+	rx.q = rx.q[:0]
+	p.returned()
+}
+
+// keep appends data to the spill, reusing it once it has been read.
+func (rx *recvState) keep(data []byte) {
 	if rx.spillOff == len(rx.spill) {
 		rx.spill, rx.spillOff = rx.spill[:0], 0
 	}
-	for _, c := range rx.q {
-		rx.spill = append(rx.spill, p.pbuf.buf(c.bid)[c.off:c.off+c.n]...)
-		p.pbuf.put(c.bid)
-		p.pbuf.held--
-	}
-	rx.q = rx.q[:0]
+	rx.spill = append(rx.spill, data...)
+}
+
+// unqueue puts a buffer that was queued for a reader back on the ring;
+// returned hands it to the kernel.
+func (p *uring) unqueue(bid uint16) {
+	p.pbuf.put(bid)
+	p.pbuf.held--
+}
+
+// returned publishes the buffers put back on the ring and re-arms the
+// receives that waited for one.
+func (p *uring) returned() {
 	p.pbuf.publish()
 	p.feedStarved()
 }
@@ -246,8 +261,8 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 	}
 	if rx == nil || rx.rseq != rseq {
 		if hasBuf { // an earlier owner's: only the buffer matters
-			p.pbuf.recycle(bid)
-			p.feedStarved()
+			p.pbuf.put(bid)
+			p.returned()
 		}
 		return true
 	}
@@ -261,12 +276,9 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 		rx.q = append(rx.q, recvChunk{bid: bid, n: c.res})
 		p.pbuf.held++
 	case c.res > 0 && hasBuf:
-		if rx.spillOff == len(rx.spill) {
-			rx.spill, rx.spillOff = rx.spill[:0], 0
-		}
-		rx.spill = append(rx.spill, p.pbuf.buf(bid)[:c.res]...)
-		p.pbuf.recycle(bid)
-		p.feedStarved()
+		rx.keep(p.pbuf.buf(bid)[:c.res])
+		p.pbuf.put(bid)
+		p.returned()
 	case c.res == 0:
 		rx.end = endEOF
 	case c.res == -int32(unix.ECANCELED):
@@ -357,15 +369,13 @@ func (p *uring) Recv(fd int, b []byte) (int, error) {
 		c.off += int32(k)
 		c.n -= int32(k)
 		if c.n == 0 {
-			p.pbuf.put(c.bid)
-			p.pbuf.held--
+			p.unqueue(c.bid)
 			gave = true
 			rx.q = rx.q[:copy(rx.q, rx.q[1:])]
 		}
 	}
 	if gave {
-		p.pbuf.publish()
-		p.feedStarved()
+		p.returned()
 	}
 	var err error
 	switch {

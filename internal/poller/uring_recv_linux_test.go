@@ -226,16 +226,16 @@ func TestURingRecvStarvedIsRearmedWhileWaitSleeps(t *testing.T) {
 	write(t, d, "waits for it")
 	time.Sleep(20 * time.Millisecond)
 	waitEvents(t, p, 0) // c's receive ends with ENOBUFS here
-	done := make(chan map[int32]Event)
-	go func() { done <- waitEvents(t, p, long) }()
-	time.Sleep(50 * time.Millisecond) // let the Wait reach the kernel
+	events := make([]Event, 8)
+	done := waitUntilReported(p, events)
+	awaitBlockedWait(t, done, d)
 	if got, _ := recvAll(t, p, a); string(got) != "takes the only buffer" {
 		t.Fatalf("a got %q", got)
 	}
 	select {
-	case evs := <-done:
-		if _, ok := evs[int32(c)]; !ok {
-			t.Fatalf("the sleeping Wait reported %v, want fd %d", evs, c)
+	case r := <-done:
+		if r.err != nil || r.n != 1 || events[0].Fd != int32(c) {
+			t.Fatalf("the sleeping Wait reported %v (%v), want fd %d", events[:r.n], r.err, c)
 		}
 	case <-time.After(long):
 		t.Fatal("the starved receive was not re-armed")
