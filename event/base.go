@@ -28,6 +28,7 @@ type Base struct {
 	// Fixed at creation.
 	poller   poller.Poller
 	receiver poller.Receiver // the poller, if it receives for Recv events; else nil
+	sender   poller.Sender   // the poller, if it sends for Send events; else nil
 	waker    *poller.Waker
 	features Feature
 	maxFd    int
@@ -111,6 +112,9 @@ func NewBaseWithConfig(cfg Config) (*Base, error) {
 	}
 	if r, ok := p.(poller.Receiver); ok && r.CanRecv() {
 		b.receiver = r
+	}
+	if s, ok := p.(poller.Sender); ok && s.CanSend() {
+		b.sender = s
 	}
 	return b, nil
 }

@@ -33,7 +33,7 @@ type fdSlot struct {
 	gen     uint32
 	want    poller.Interest
 	have    poller.Interest
-	flags   uint8 // slotChanged, slotVerify, slotRecv
+	flags   uint8 // slotChanged, slotVerify, slotRecv, slotSend
 }
 
 // fdSlot flags, packed to keep the slot at 24 bytes.
@@ -41,6 +41,7 @@ const (
 	slotChanged = 1 << iota // fd is on base.changes
 	slotVerify              // re-register even if want == have
 	slotRecv                // the Read events have Recv: all or none of them
+	slotSend                // the Write events have Send: all or none of them
 )
 
 // full reports whether one more event like ev would overflow a count.
@@ -68,6 +69,9 @@ func (s *fdSlot) interest() poller.Interest {
 	if s.nRead > 0 && s.flags&slotRecv != 0 {
 		i |= poller.Recv
 	}
+	if s.nWrite > 0 && s.flags&slotSend != 0 {
+		i |= poller.Send
+	}
 	return i
 }
 
@@ -88,6 +92,21 @@ func (s *fdSlot) count(ev *Event, d int) {
 	}
 }
 
+// sameKind keeps flag, which says whether the n events of one condition
+// on the slot all have a modifier (Recv, Send), for one more event with
+// or without it (has): the first one decides, and the others must agree.
+func (s *fdSlot) sameKind(n uint16, has bool, flag uint8) bool {
+	switch {
+	case n == 0 && has:
+		s.flags |= flag
+	case n == 0:
+		s.flags &^= flag
+	case has != (s.flags&flag != 0):
+		return false
+	}
+	return true
+}
+
 // fdInsert puts ev on its descriptor's list and updates the interest.
 func (b *Base) fdInsert(ev *Event) error {
 	fd := int(ev.fd)
@@ -104,16 +123,11 @@ func (b *Base) fdInsert(ev *Event) error {
 	if s.full(ev) {
 		return fmt.Errorf("%w: fd %d", ErrTooManyEvents, fd)
 	}
-	if ev.events&Read != 0 {
-		recv := ev.events&Recv != 0
-		switch {
-		case s.nRead == 0 && recv:
-			s.flags |= slotRecv
-		case s.nRead == 0:
-			s.flags &^= slotRecv
-		case recv != (s.flags&slotRecv != 0):
-			return fmt.Errorf("%w: fd %d", ErrMixedRecv, fd)
-		}
+	if ev.events&Read != 0 && !s.sameKind(s.nRead, ev.events&Recv != 0, slotRecv) {
+		return fmt.Errorf("%w: fd %d", ErrMixedRecv, fd)
+	}
+	if ev.events&Write != 0 && !s.sameKind(s.nWrite, ev.events&Send != 0, slotSend) {
+		return fmt.Errorf("%w: fd %d", ErrMixedSend, fd)
 	}
 	if s.head == nil && (ev.slotGen != s.gen || ev.slotGen == 0) {
 		// A different owner starts watching the number: tag it anew.

@@ -24,10 +24,20 @@ const (
 	// backend. It is levent's own, not libevent's. For stream sockets;
 	// the Read events on one descriptor must all have it or all lack it.
 	Recv Flag = 0x100
+
+	// Send, with Write, lets the backend send for the event: on io_uring
+	// (*Base).Send queues an IORING_OP_SEND that goes to the kernel with
+	// the loop's next wait, and the event fires with Write once it has
+	// completed, instead of when the descriptor is writable; take the
+	// result with (*Base).Sent. Elsewhere the bit changes nothing: the
+	// event fires on writability and (*Base).Send is writev(2). It is
+	// levent's own. For stream sockets; the Write events on one
+	// descriptor must all have it or all lack it.
+	Send Flag = 0x200
 )
 
 // allFlags is every bit New accepts.
-const allFlags = Timeout | Read | Write | Signal | Persist | ET | Closed | Recv
+const allFlags = Timeout | Read | Write | Signal | Persist | ET | Closed | Recv | Send
 
 // ioFlags are the conditions that need a descriptor.
 const ioFlags = Read | Write | Closed
@@ -38,6 +48,7 @@ var flagNames = []struct {
 }{
 	{Timeout, "Timeout"}, {Read, "Read"}, {Write, "Write"}, {Signal, "Signal"},
 	{Persist, "Persist"}, {ET, "ET"}, {Closed, "Closed"}, {Recv, "Recv"},
+	{Send, "Send"},
 }
 
 // String returns the set bits joined with '|', such as "Read|Persist",

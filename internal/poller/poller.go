@@ -26,6 +26,8 @@ import (
 //	bit 3  ET     edge-triggered; epoll only; applies to the whole descriptor
 //	bit 4  Recv   with In: the backend receives the data itself and holds
 //	              it for Recv (io_uring); the others ignore the bit
+//	bit 5  Send   with Out: the backend sends what Send is given and reports
+//	              the completion as ReadyOut (io_uring); the others ignore it
 type Interest uint8
 
 // Interest bits.
@@ -35,6 +37,7 @@ const (
 	RDHup
 	ET
 	Recv
+	Send
 )
 
 // Ready is what Wait reports for one descriptor.
@@ -112,6 +115,31 @@ type Receiver interface {
 	// there yet. On a descriptor with nothing held for it and no
 	// receive in the kernel it is read(2) itself.
 	Recv(fd int, p []byte) (int, error)
+}
+
+// Sender is implemented by a backend that can send on a socket by itself
+// (io_uring: IORING_OP_SEND requests submitted with the next Wait). A
+// descriptor registered with Out|Send is not polled for writability: it is
+// reported ReadyOut when the send Send queued has completed, and Sent
+// gives the result. Backends without it ignore the Send bit.
+type Sender interface {
+	// CanSend reports whether the Send bit takes effect.
+	CanSend() bool
+	// Send queues one send of p0 followed by p1 (p1 may be empty) on fd
+	// and returns 0, nil: the kernel reads the bytes after Send returns,
+	// until the completion is reported, so the caller leaves them
+	// unchanged until then; the backend keeps them referenced. One send
+	// per descriptor at a time: another before Sent took the result is
+	// refused with unix.EBUSY. On a descriptor not registered with
+	// Out|Send it is writev(2) at once, returning the count written or
+	// the errno.
+	Send(fd int, p0, p1 []byte) (int, error)
+	// Sent takes the result of fd's completed send: the bytes sent, or
+	// the errno it failed with. ok is false while the send is still in
+	// the kernel, or if there is none. Dropping Send from the
+	// registration cancels a send still in the kernel, and its result
+	// is never reported: whether its bytes went out is unknown.
+	Sent(fd int) (n int, err error, ok bool)
 }
 
 // ErrUnsupported is returned where the platform has no backend yet.

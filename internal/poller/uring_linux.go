@@ -42,6 +42,7 @@ import (
 // never a pointer:
 //
 //	bit  63     1 = the completion of a POLL_REMOVE itself, ignored
+//	            (with bit 62: a send, see uring_send_linux.go)
 //	bit  62     0 (1: a recv, see uring_recv_linux.go)
 //	bits 61..32 sequence of the registration (30 bits, per descriptor)
 //	bits 31..0  descriptor number
@@ -97,6 +98,15 @@ type uring struct {
 	backlog  []int32      // descriptors that may hold received data
 	starved  []int32      // descriptors whose recv ENOBUFS ended
 
+	// Sending in the kernel (uring_send_linux.go); canSend is false when
+	// the kernel lacks the opcodes, and the Send bit is then ignored.
+	canSend  bool
+	txs      []*sendState // by descriptor number: its send, while live or its result untaken
+	txFree   []*sendState // sendStates to reuse
+	sendArms []*sendState // sends to be added at the next flush
+	orphans  []*sendState // sends left to finish by their owner, kept until their completion
+	sseq     uint32       // the last send sequence given
+
 	ts  kernelTimespec // Wait's timeout and its argument block: fields, not
 	arg getEventsArg   // locals, so that they do not escape per call
 }
@@ -113,6 +123,7 @@ type uringFd struct {
 	mode  uint8  // modeOff, modeLevel, modeEdge or modeParked
 	armed bool   // a request with seq is in the kernel or in the SQ
 	onArm bool   // fd is on the arms list
+	send  bool   // Out|Send is registered: sends, not a POLLOUT poll (uring_send_linux.go)
 	rxi   uint32 // index of fd's recvState in uring.rxs; 0 until first asked for
 }
 
@@ -157,6 +168,7 @@ func openURingSized(sq, cq uint32) (*uring, error) {
 	if features&featSkip != 0 {
 		p.skipCQE = cqeSkipOK
 	}
+	p.canSend = r.supports(opSend) && r.supports(opSendmsg) && r.supports(opAsyncCancel)
 	if features&featRegRegRing != 0 && r.supports(opRecv) && r.supports(opAsyncCancel) {
 		// Multishot recv came in Linux 6.0; REG_REG_RING (6.3) is the
 		// first feature bit that says the kernel is at least that new.
@@ -211,6 +223,13 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 	}
 	if recv {
 		new &^= In
+	}
+	send := p.canSend && new&(Out|Send) == Out|Send
+	if send || st.send {
+		p.sendUpdate(int32(fd), st, gen, send)
+	}
+	if send {
+		new &^= Out
 	}
 	if new&(In|Out|RDHup) == 0 {
 		st.mode = modeOff
@@ -271,6 +290,9 @@ func (p *uring) flush() error {
 	}
 	p.removes = p.removes[:0]
 	if err := p.flushRecvArms(); err != nil {
+		return err
+	}
+	if err := p.flushSendArms(); err != nil {
 		return err
 	}
 	for i, fd := range p.arms {
@@ -464,6 +486,9 @@ func (p *uring) reapCQ(events []Event) int {
 // complete handles one completion. It returns false, leaving the
 // completion in the CQ, when it needs a new report and events is full.
 func (p *uring) complete(c *cqe, events []Event, n *int) bool {
+	if c.userData&udSend == udSend {
+		return p.completeSend(c, events, n)
+	}
 	if c.userData&udRemove != 0 {
 		return true
 	}
@@ -552,5 +577,6 @@ func (p *uring) Close() error {
 	}
 	p.r, p.fds, p.removes, p.arms, p.pbuf = nil, nil, nil, nil, nil
 	p.recvArms, p.backlog, p.starved, p.rxs = nil, nil, nil, nil
+	p.txs, p.txFree, p.sendArms, p.orphans = nil, nil, nil, nil // the kernel reads no send's bytes any more
 	return err
 }
