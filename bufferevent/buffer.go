@@ -54,6 +54,11 @@ type Buffer struct {
 	// the padding after it are all the room Buffer has.
 	held atomic.Uint32
 
+	// A send in the kernel (a BufferEvent's Output on io_uring) was
+	// given the first pinLen bytes, of which the first inflight are
+	// still held: see pin.
+	inflight, pinLen int32
+
 	// owner is the BufferEvent holding this buffer as its Input or
 	// Output, nil for a standalone Buffer. It is told after an exported
 	// method other than ReadFd, WriteFd and Trim has changed the
@@ -162,6 +167,9 @@ func (b *Buffer) grow(k int) (old []byte) {
 	buf := getStorage(storageClass(b.n + k))
 	b.CopyOut(buf)
 	old, b.buf, b.off = b.buf, buf, 0
+	if b.inflight > 0 {
+		old = nil // a send may read it: the collector has it afterwards
+	}
 	b.noteStorage(fills)
 	return old
 }
@@ -186,19 +194,75 @@ func (b *Buffer) changed(k int) {
 // reset empties the buffer and gives its storage back whatever the policy,
 // without telling the owner. A freed BufferEvent uses it.
 func (b *Buffer) reset() {
-	putStorage(b.buf)
+	b.giveBack(b.buf)
 	*b = Buffer{owner: b.owner}
 }
 
 // release gives the storage back; the buffer must be empty.
 func (b *Buffer) release() {
-	putStorage(b.buf)
+	b.giveBack(b.buf)
 	b.buf, b.off = nil, 0
 	b.noteStorage(b.fills())
 }
 
+// Sends in the kernel (a BufferEvent's Output on a base that Sends).
+//
+// The kernel reads a send's bytes from the storage after the send was
+// queued, until its completion, so the buffer keeps its first inflight
+// bytes where they are: while inflight > 0, it never writes into, moves
+// or gives back to the pool the array under them (the base keeps the
+// array referenced until the kernel is done). Appending writes only into the free space, which the data
+// does not overlap; growing copies into new storage and leaves the old
+// array to the collector instead of the pool; Peek's pull-up and Prepend
+// build new storage; removing in-flight bytes from the front (user code
+// draining Output) first moves the data to new storage, since the space
+// freed would be written next. The bytes still count as held until the
+// send's completion drains the ones it sent (unpinSent); bytes removed
+// meanwhile go out all the same (the kernel has them), and a Prepend
+// goes after them, where it would have gone had they already been
+// written.
+
+// Once the data moved, the kernel no longer reads the buffer's storage,
+// but the buffer does not track that: until the send ends it treats
+// whatever storage it has as the kernel's, which costs a copy or an array
+// left to the collector in these rare cases, and nothing else.
+
+// pin marks the first k bytes, 0 < k <= b.n, as given to a send in the
+// kernel.
+func (b *Buffer) pin(k int) { b.inflight, b.pinLen = int32(k), int32(k) }
+
+// unpinSent ends the send, of whose bytes the kernel sent the first sent,
+// and removes from the front those of them still held: user code may
+// have removed some already.
+func (b *Buffer) unpinSent(sent int) {
+	held, gone := int(b.inflight), int(b.pinLen-b.inflight)
+	b.inflight, b.pinLen = 0, 0
+	b.drain(min(held, max(0, sent-gone)))
+}
+
+// giveBack returns storage the buffer drops to the pool, unless a send
+// in the kernel may read it: then the collector has it once the send is
+// done with it.
+func (b *Buffer) giveBack(buf []byte) {
+	if b.inflight == 0 {
+		putStorage(buf)
+	}
+}
+
+// unshare moves the data to new storage of the same size, leaving the
+// old array to the send reading it.
+func (b *Buffer) unshare() {
+	buf := getStorage(len(b.buf))
+	b.CopyOut(buf)
+	b.buf, b.off = buf, 0
+}
+
 // advance removes k bytes from the front, 0 <= k <= b.n, keeping the storage.
 func (b *Buffer) advance(k int) {
+	if b.inflight > 0 && k > 0 {
+		b.unshare() // the space freed must not be written into
+		b.inflight -= int32(min(k, int(b.inflight)))
+	}
 	b.n -= k
 	if b.n == 0 {
 		b.off = 0
@@ -264,6 +328,11 @@ func (b *Buffer) Prepend(p []byte) {
 	if len(p) == 0 {
 		return
 	}
+	if b.inflight > 0 {
+		b.insertAfterInflight(p)
+		b.changed(len(p))
+		return
+	}
 	old := b.reserve(len(p))
 	b.off = (b.off - len(p)) & (len(b.buf) - 1)
 	k := copy(b.buf[b.off:], p)
@@ -271,6 +340,19 @@ func (b *Buffer) Prepend(p []byte) {
 	b.n += len(p)
 	putStorage(old)
 	b.changed(len(p))
+}
+
+// insertAfterInflight is Prepend while a send reads the first inflight
+// bytes: p goes after them, in new storage.
+func (b *Buffer) insertAfterInflight(p []byte) {
+	k := int(b.inflight)
+	buf := getStorage(storageClass(b.n + len(p)))
+	b.CopyOut(buf)
+	copy(buf[k+len(p):], buf[k:b.n])
+	copy(buf[k:], p)
+	b.giveBack(b.buf)
+	b.buf, b.off, b.n = buf, 0, b.n+len(p)
+	b.noteStorage(b.fills())
 }
 
 // Read removes up to len(p) bytes from the front of the buffer into p.
@@ -356,6 +438,8 @@ func (b *Buffer) linearize() {
 	wrapped := b.n - head      // bytes after it, at buf[:wrapped]
 	free := len(b.buf) - b.n   // the gap buf[wrapped:off]
 	switch {
+	case b.inflight > 0:
+		b.unshare() // a send may read the bytes in place
 	case head <= free:
 		// Slide the wrapped part up by head, then put the head part below it.
 		copy(b.buf[head:], b.buf[:wrapped])
@@ -369,7 +453,7 @@ func (b *Buffer) linearize() {
 	default:
 		buf := getStorage(len(b.buf))
 		b.CopyOut(buf)
-		putStorage(b.buf)
+		b.giveBack(b.buf)
 		b.buf, b.off = buf, 0
 	}
 }
@@ -395,7 +479,7 @@ func (b *Buffer) addBuffer(src *Buffer) int {
 	if k == 0 {
 		return 0
 	}
-	if b.n == 0 {
+	if b.n == 0 && src.inflight == 0 {
 		// Swap storage: b's empty array, if it kept one, goes to src, whose
 		// storage policy then decides whether to keep it.
 		// Arrays of one size changing hands, an echo's every message,

@@ -54,7 +54,9 @@ type BufferEvent struct {
 	rev event.Event // Read|Persist on fd
 	// wev is Write|Persist on fd, made when first needed (writeEvent):
 	// a connection whose writes never find the socket full (most of them,
-	// and every idle one) never needs it, and saves its 96 bytes.
+	// and every idle one) never needs it, and saves its 96 bytes. On a
+	// base that sends in the kernel it is Write|Persist|Send while it
+	// carries sends (send.go), and is dropped at the idle trim.
 	wev           *event.Event
 	input, output Buffer
 
@@ -194,6 +196,7 @@ const (
 	bsPendWrite                      // DeferCallbacks: the write callback is due; ⇒ bsDeferQueued
 	bsCloseWrite                     // CloseWrite: once Output drains, end the sending side
 	bsCheckQueued                    // recheckLocked is due on the loop; ⇒ bsQueued or runQueued runs
+	bsSending                        // a send of Output's first bytes is in the kernel (send.go); ⇒ bsWriting, wev has Send
 )
 
 // hasIO reports whether the descriptor is there to read and write: not
@@ -262,10 +265,29 @@ func (bev *BufferEvent) setFd(fd int) error {
 	return nil
 }
 
-// writeEvent returns wev, making it on first use; fd must be set.
+// writeEvent returns wev as Write|Persist, making it on first use; fd
+// must be set.
 func (bev *BufferEvent) writeEvent() (*event.Event, error) {
+	return bev.writeEventFor(event.Write | event.Persist)
+}
+
+// writeEventFor returns wev watching for what (Write|Persist, or with
+// Send to carry sends), making it on first use, or re-assigning it,
+// which takes it off the loop, if it watched for something else.
+func (bev *BufferEvent) writeEventFor(what event.Flag) (*event.Event, error) {
+	if bev.wev != nil && bev.wev.Events() != what {
+		bev.wev.Del()
+		bev.work &^= bsWriting
+		err := bev.wev.Assign(bev.base, int(bev.fd), what, bev.wev.Callback())
+		if err == nil {
+			err = bev.applyPriorityLocked(bev.wev)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	if bev.wev == nil {
-		ev, err := event.New(bev.base, int(bev.fd), event.Write|event.Persist, bev.onWrite)
+		ev, err := event.New(bev.base, int(bev.fd), what, bev.onWrite)
 		if err == nil {
 			err = bev.applyPriorityLocked(ev)
 		}
@@ -301,6 +323,7 @@ func (bev *BufferEvent) SetFd(fd int) error {
 	case bev.fdlessLocked():
 		return ErrNotSocket
 	}
+	bev.abandonSendLocked()
 	bev.stopReadingLocked()
 	bev.stopWritingLocked()
 	bev.rev.Del()
@@ -500,8 +523,9 @@ func (bev *BufferEvent) stopReadingLocked() {
 // need be, unless a rate limit holds writing back (a connect waits for it
 // all the same); it returns the loop's refusal.
 func (bev *BufferEvent) startWritingLocked() error {
-	if bev.work&bsWriting != 0 || bev.fd < 0 || bev.life != lsConnecting && bev.rateHeldLocked(dirWrite) {
-		return nil
+	if bev.work&bsWriting != 0 && !bev.sendingModeLocked() || bev.work&bsSending != 0 ||
+		bev.fd < 0 || bev.life != lsConnecting && bev.rateHeldLocked(dirWrite) {
+		return nil // a send in the kernel goes on first
 	}
 	ev, err := bev.writeEvent()
 	if err == nil {
@@ -514,7 +538,13 @@ func (bev *BufferEvent) startWritingLocked() error {
 	return nil
 }
 
+// stopWritingLocked takes wev off the loop, but for a send in the
+// kernel, which is not taken back: wev waits for it with no timeout.
 func (bev *BufferEvent) stopWritingLocked() {
+	if bev.work&bsSending != 0 {
+		bev.wev.RemoveTimer()
+		return
+	}
 	if bev.work&bsWriting != 0 {
 		bev.wev.Del()
 		bev.work &^= bsWriting
@@ -605,7 +635,7 @@ func (bev *BufferEvent) SetTimeouts(read, write time.Duration) error {
 	if bev.work&bsReading != 0 {
 		rerr = bev.startReadingLocked() // re-arms with the new timeout
 	}
-	if bev.work&bsWriting != 0 {
+	if bev.work&bsWriting != 0 && (bev.work&bsSending == 0 || bev.enabled&event.Write != 0) {
 		if write > 0 {
 			werr = bev.wev.Add(write)
 		} else {
@@ -720,7 +750,7 @@ func (bev *BufferEvent) freeLocked() {
 	bev.work &= bsDeferQueued | bsQueued | bsDeferFirst
 	bev.rev.Free()
 	if bev.wev != nil {
-		bev.wev.Free()
+		bev.wev.Free() // a send in the kernel finishes there, and the base keeps its bytes until then
 	}
 	if Options(bev.opts)&CloseOnFree != 0 && bev.fd >= 0 {
 		sock.Close(int(bev.fd))

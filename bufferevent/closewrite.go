@@ -37,7 +37,7 @@ func (bev *BufferEvent) CloseWrite() error {
 		return errors.New("bufferevent: CloseWrite: the TLS handshake failed")
 	}
 	bev.work |= bsCloseWrite
-	if bev.output.Len() > 0 || bev.tlsConn() != nil {
+	if bev.output.Len() > 0 || bev.tlsConn() != nil || bev.work&bsSending != 0 {
 		// The flush, on the loop, ends the sending side once all is out.
 		return bev.queueLocked(bsFlushQueued)
 	}

@@ -45,6 +45,10 @@ func (bev *BufferEvent) brokenInvariantsLocked() []string {
 		wp, _ = bev.wev.Pending(event.Write)
 	}
 	check((w&bsWriting != 0) == (wp != 0), "bsWriting ⇔ wev pending")
+	check(w&bsSending == 0 || w&bsWriting != 0 && bev.sendingModeLocked(), "bsSending ⇒ bsWriting, wev has Send")
+	check(bev.output.pinLen == 0 || w&bsSending != 0, "Output pinned ⇒ bsSending")
+	check(0 <= bev.output.inflight && bev.output.inflight <= bev.output.pinLen && int(bev.output.inflight) <= bev.output.n,
+		"Output's in-flight bytes are held: 0 <= inflight <= pinLen, n")
 	check(w&bsSuspended == 0 || w&bsReading == 0, "bsSuspended ⇒ !bsReading")
 	check(w&bsTrimArmed == 0 || w&bsReading != 0, "bsTrimArmed ⇒ bsReading")
 	check(w&bsRefused == 0 || bev.life == lsConnecting, "bsRefused ⇒ connecting")
@@ -76,5 +80,5 @@ var lifeName = [...]string{lsIdle: "idle", lsOpen: "open", lsResolving: "resolvi
 
 func workNames(w uint16) string {
 	return names(int(w), []string{"Reading", "Writing", "Suspended", "TrimArmed", "InCallback", "Refused",
-		"FlushQueued", "DeferQueued", "Queued", "DeferFirst", "PendRead", "PendWrite", "CloseWrite", "CheckQueued"})
+		"FlushQueued", "DeferQueued", "Queued", "DeferFirst", "PendRead", "PendWrite", "CloseWrite", "CheckQueued", "Sending"})
 }
