@@ -1,0 +1,189 @@
+package bufferevent
+
+import (
+	"bytes"
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// readAll reads fd (non-blocking) until want bytes came or the end of the
+// stream, slowly if slow, and returns them.
+func readAll(t *testing.T, fd, want int, slow bool) []byte {
+	t.Helper()
+	var got []byte
+	buf := make([]byte, 16<<10)
+	for start := time.Now(); len(got) < want && time.Since(start) < deadline; {
+		n, err := unix.Read(fd, buf)
+		if err == nil && n == 0 {
+			break
+		}
+		if err == nil {
+			got = append(got, buf[:n]...)
+		}
+		if slow || err != nil {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	return got
+}
+
+// waitSending waits until bev has a send in the kernel (at once where
+// the base does not send: there is nothing to wait for).
+func waitSending(t *testing.T, bev *BufferEvent) {
+	t.Helper()
+	if !bev.base.Sends() {
+		return
+	}
+	waitLoop(t, bev.base, "a send in the kernel", func() bool {
+		bev.mu.Lock()
+		defer bev.mu.Unlock()
+		return bev.work&bsSending != 0
+	})
+}
+
+// Several MiB to a slow reader arrive byte for byte, through short sends
+// sent again and sends waiting for room.
+func TestSendLargeStreamToSlowReaderIsByteExact(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	bev, peer := pair(t, b, 0)
+	fd := bev.Fd() // not in the hook: it runs with bev's lock held
+	sends := countSends(t, func() int { return fd })
+	msg := pattern(6<<20, 3)
+	for i := 0; i < len(msg); i += 1 << 20 {
+		bev.Write(msg[i : i+1<<20])
+	}
+	if got := readAll(t, peer, len(msg), true); !bytes.Equal(got, msg) {
+		t.Fatalf("peer got %d bytes, want %d; a prefix: %v", len(got), len(msg), bytes.HasPrefix(msg, got))
+	}
+	onLoop(t, b, func() {
+		if b.Sends() && *sends < 2 {
+			t.Errorf("%d sends for %d bytes, want short ones sent again", *sends, len(msg))
+		}
+		checkInvariantsLocked(t, bev)
+	})
+}
+
+func checkInvariantsLocked(t *testing.T, bev *BufferEvent) {
+	bev.mu.Lock()
+	bad := bev.brokenInvariantsLocked()
+	bev.mu.Unlock()
+	for _, p := range bad {
+		t.Errorf("invariant broken: %s", p)
+	}
+}
+
+// Output grows (to new storage), is prepended to and drained while a send
+// reads its first bytes: what the peer gets is the bytes as written, a
+// Prepend after the bytes already handed over.
+func TestSendOutputChangesWhileInFlight(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	bev, peer := pair(t, b, 0)
+	first := pattern(1<<20, 5) // more than the socket takes: the send waits
+	bev.Write(first)
+	waitSending(t, bev)
+	more := pattern(3<<20, 9)
+	var want []byte
+	onLoop(t, b, func() {
+		bev.mu.Lock()
+		k := len(first) - bev.output.Len() + int(bev.output.inflight) // where the send's bytes end
+		bev.mu.Unlock()
+		bev.Output().Write(more) // grows: the storage under the send moves
+		bev.Output().Prepend([]byte("HEAD"))
+		bev.Output().Peek(-1)
+		scribblePool()
+		want = append(append(append(want, first[:k]...), "HEAD"...), first[k:]...)
+		want = append(want, more...)
+	})
+	if got := readAll(t, peer, len(want), false); !bytes.Equal(got, want) {
+		i := 0
+		for i < len(got) && i < len(want) && got[i] == want[i] {
+			i++
+		}
+		t.Fatalf("peer got %d bytes, want %d; first difference at %d", len(got), len(want), i)
+	}
+}
+
+// Draining Output while a send reads it removes what is not handed over
+// yet; the bytes the kernel has go out, then what is written next.
+func TestSendDrainWhileInFlight(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	bev, peer := pair(t, b, 0)
+	first := pattern(1<<20, 7)
+	bev.Write(first)
+	waitSending(t, bev)
+	onLoop(t, b, func() {
+		bev.Output().Reset()
+		scribblePool()
+		bev.Output().WriteString("tail")
+	})
+	var got []byte
+	for start := time.Now(); !bytes.HasSuffix(got, []byte("tail")) && time.Since(start) < deadline; {
+		got = append(got, readAll(t, peer, 1, false)...)
+	}
+	if !bytes.HasSuffix(got, []byte("tail")) || !bytes.HasPrefix(first, got[:len(got)-4]) {
+		t.Fatalf("peer got %d bytes ending %q, want a prefix of the first write, then tail", len(got), got[max(0, len(got)-8):])
+	}
+}
+
+// Freeing a BufferEvent with a send in the kernel leaves the send to
+// finish: the bytes the peer gets are intact, the descriptor is closed
+// (the peer sees the end of the stream), nothing leaks.
+func TestSendFreeWhileInFlight(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[1])
+	bev := newBev(t, b, fds[0], CloseOnFree)
+	msg := pattern(2<<20, 11)
+	bev.Write(msg)
+	waitSending(t, bev)
+	onLoop(t, b, func() {
+		bev.Free()
+		scribblePool()
+	})
+	got := readAll(t, fds[1], len(msg)+1, false)
+	if !bytes.HasPrefix(msg, got) || len(got) == 0 {
+		t.Fatalf("peer got %d bytes, a prefix of what was written: %v", len(got), bytes.HasPrefix(msg, got))
+	}
+}
+
+// A peer that closed makes the send fail: Writing|Error, Err EPIPE.
+func TestSendToClosedPeerReportsEPIPE(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	bev, peer := pair(t, b, 0)
+	ev := newEvents()
+	bev.SetCallbacks(nil, nil, ev.cb)
+	unix.Close(peer)
+	bev.Write([]byte("to nobody"))
+	ev.expect(t, Writing|Error)
+	wantErrno(t, "Err after writing to a closed peer", bev.Err(), unix.EPIPE)
+}
+
+// scribblePool overwrites the arrays the storage pools hold, as their next
+// users would: an array a send still reads must not be among them.
+func scribblePool() {
+	runtime.GC()
+	for size := minStorage; size <= maxPooled; size *= 2 {
+		var held [][]byte
+		for range 4 {
+			s := getStorage(size)
+			for i := range s {
+				s[i] = 0xee
+			}
+			held = append(held, s)
+		}
+		for _, s := range held {
+			putStorage(s)
+		}
+	}
+}
