@@ -73,7 +73,7 @@ func TestBufferZeroValueIsEmptyAndAllocatesNothing(t *testing.T) {
 		if p := b.Peek(-1); len(p) != 0 {
 			t.Fatalf("Peek(-1) = %q, want empty", p)
 		}
-		if n := b.Drain(10); n != 0 {
+		if n, _ := b.Drain(10); n != 0 {
 			t.Fatalf("Drain(10) = %d, want 0", n)
 		}
 		if i := b.Search([]byte("x")); i != -1 {
@@ -298,15 +298,15 @@ func TestBufferPeekLinearizesInPlaceWithoutAllocating(t *testing.T) {
 func TestBufferDrainRemovesFromTheFront(t *testing.T) {
 	data := bufPattern(300)
 	b := ringAt(t, minStorage, minStorage-100, data)
-	if n := b.Drain(-5); n != 0 {
+	if n, _ := b.Drain(-5); n != 0 {
 		t.Fatalf("Drain(-5) = %d, want 0", n)
 	}
 	checkBuffer(t, b, data)
-	if n := b.Drain(150); n != 150 {
+	if n, _ := b.Drain(150); n != 150 {
 		t.Fatalf("Drain(150) = %d, want 150", n)
 	}
 	checkBuffer(t, b, data[150:])
-	if n := b.Drain(1000); n != 150 {
+	if n, _ := b.Drain(1000); n != 150 {
 		t.Fatalf("Drain(1000) = %d, want the 150 left", n)
 	}
 	checkBuffer(t, b, nil)

@@ -223,6 +223,7 @@ func New(b *event.Base, fd int, opts Options) (*BufferEvent, error) {
 	bev := &BufferEvent{base: b, fd: -1, opts: uint8(opts), enabled: event.Write}
 	bev.output.owner = bev
 	bev.input.owner = bev
+	bev.input.frozen, bev.output.frozen = frozenEnd, frozenFront // as bufferevent_socket_new: see Freeze
 	if fd >= 0 {
 		if err := bev.setFd(fd); err != nil {
 			return nil, err

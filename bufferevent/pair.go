@@ -66,6 +66,9 @@ func NewPair(b *event.Base, opts Options) (*BufferEvent, *BufferEvent, error) {
 		x.Free()
 		return nil, nil, err
 	}
+	for _, end := range []*BufferEvent{x, y} { // as bufferevent_pair_new: see Freeze
+		end.input.frozen, end.output.frozen = frozenEnd, frozenFront
+	}
 	p := &pairLink{ends: [2]*BufferEvent{x, y}}
 	x.ext.pair, y.ext.pair = p, p
 	return x, y, nil

@@ -252,11 +252,12 @@ func (bev *BufferEvent) tlsDecryptLocked() calls {
 	t := bev.tlsConn()
 	var end What
 	got := 0
+	in := bev.input.appendTarget() // the ring, or where data goes after a reference
 	for {
-		putStorage(bev.input.reserve(tlsReadRoom))
-		s1, _ := bev.input.space()
+		putStorage(in.reserve(tlsReadRoom))
+		s1, _ := in.space()
 		k, err := t.conn.Read(s1)
-		bev.input.n += k
+		in.n += k
 		got += k
 		if err == nil {
 			continue
@@ -267,9 +268,10 @@ func (bev *BufferEvent) tlsDecryptLocked() calls {
 		end = bev.tlsEndLocked(err)
 		break
 	}
-	if bev.input.n == 0 {
-		bev.input.emptied()
+	if in.n == 0 {
+		in.emptied()
 	}
+	bev.input.record(got, 0)
 	var c calls
 	if t.pendingOut() > 0 { // a post-handshake reply (a key update)
 		c = bev.tlsWriteOutLocked()
@@ -335,7 +337,10 @@ func (bev *BufferEvent) tlsWriteOutLocked() calls {
 			break // held, Output waiting: the refill resumes writing
 		}
 		for encrypt && bev.output.Len() > 0 && t.pendingOut() < tlsOutLimit {
-			s1, _ := bev.output.data()
+			s1, err := bev.output.front() // a file range is read into the ring
+			if len(s1) == 0 {
+				return bev.tlsWriteFailedLocked(err, err)
+			}
 			k, err := t.conn.Write(s1[:min(len(s1), tlsChunk)])
 			bev.output.drain(k)
 			wrote = wrote || k > 0
