@@ -17,6 +17,12 @@ import (
 // data is first written. A Buffer is not safe for concurrent use: a
 // BufferEvent's buffers belong to its Base's loop goroutine.
 //
+// AddReference and AddFile add data the ring does not hold: the caller's
+// bytes, a range of a file. It follows the ring's data in order, and data
+// added after it goes to storage of its own, so that every method sees one
+// sequence of bytes; a buffer that never held such data, nor had a
+// callback (AddCallback), carries one nil pointer for all of it.
+//
 // # Memory
 //
 // Storage is a power-of-two array of at least 4 KiB, taken from a pool per
@@ -402,6 +408,7 @@ func (b *Buffer) Peek(n int) []byte {
 	}
 	if n > b.n {
 		b.pull(n) // an error leaves fewer bytes in the ring
+		b.settle()
 		n = min(n, b.n)
 	}
 	if b.off+n > len(b.buf) {

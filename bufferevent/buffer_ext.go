@@ -54,6 +54,7 @@ type bufferExt struct {
 	running int  // runs of the callbacks in progress (they nest)
 	gone    bool // some cbs were removed during a run
 
+	scratch        []byte   // for CopyOut of file ranges, made when first needed
 	added, deleted int      // bytes added and removed since the callbacks last ran
 	released       []func() // release functions due, in the order their data left
 }
@@ -241,10 +242,19 @@ func (e *bufferExt) copyOut(p []byte, k int) (int, error) {
 		case s.file == nil:
 			k += copy(p[k:], s.p)
 		default:
-			m, err := s.readAt(p[k:k+min(len(p)-k, s.n)], 0)
-			k += m
-			if err != nil {
-				return k, err
+			// Through scratch storage: reading into p would make every
+			// caller's p escape to the heap (os.File.ReadAt keeps it).
+			for skip := 0; skip < s.n && k < len(p); {
+				if e.scratch == nil {
+					e.scratch = make([]byte, fileChunk)
+				}
+				c := e.scratch[:min(len(p)-k, s.n-skip, fileChunk)]
+				m, err := s.readAt(c, skip)
+				k += copy(p[k:], c[:m])
+				skip += m
+				if err != nil {
+					return k, err
+				}
 			}
 		}
 	}
@@ -285,6 +295,7 @@ func (b *Buffer) pull(n int) error {
 func (b *Buffer) pullAll() {
 	if b.hasSegs() {
 		b.pull(b.Len())
+		b.settle() // release functions of references now copied
 	}
 }
 

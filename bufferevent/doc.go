@@ -55,6 +55,16 @@
 //	BEV_EVENT_*                          Reading, Writing, EOF, Error,
 //	                                     Timeout, Connected (same values)
 //	struct evbuffer                      Buffer
+//	evbuffer_add_reference               (*Buffer).AddReference (release func)
+//	evbuffer_add_file, evbuffer_file_segment_new + _add_file_segment
+//	                                     (*Buffer).AddFile (*os.File, offset,
+//	                                     length, release func); sendfile(2)
+//	                                     on a socket's Output
+//	evbuffer_add_cb / evbuffer_remove_cb (*Buffer).AddCallback, (*BufferCB).Remove
+//	evbuffer_cb_set_flags / _clear_flags (*BufferCB).Enable / Disable
+//	  (EVBUFFER_CB_ENABLED)
+//	struct evbuffer_cb_info              BufferCBInfo
+//	evbuffer_freeze / evbuffer_unfreeze  (*Buffer).Freeze / Unfreeze, ErrFrozen
 //
 // Closures replace void *arg, and errors are Go errors: Err returns the
 // unix.Errno behind an Error event (ECONNRESET, ECONNREFUSED...).
@@ -197,7 +207,15 @@
 //
 // # Differences from libevent
 //
-// Buffer is a growable ring, not a chain of chunks (see Buffer). Read
+// Buffer is a growable ring, not a chain of chunks (see Buffer); what
+// AddReference and AddFile add follows the ring's data in order, and
+// Peek, Search and ReadLine over it copy it into the ring. Buffer
+// callbacks are immediate, except that changes a BufferEvent makes to its
+// own buffers are reported after its step, with no lock held (libevent
+// runs them at once with the BufferEvent's recursive lock held); there is
+// no EVBUFFER_CB_NODEFER nor evbuffer_defer_callbacks. A TLS BufferEvent,
+// built on a socket one, freezes its buffers as a socket one does, where
+// libevent's OpenSSL one does not. Read
 // returns only a count. TLS is crypto/tls, not OpenSSL, and there is no
 // filter form of it (bufferevent_openssl_filter_new). A RateLimitGroup's
 // Free takes its members out instead of requiring it to be empty; a zero

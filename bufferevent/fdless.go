@@ -34,6 +34,7 @@ func newFdless(b *event.Base, opts Options) (*BufferEvent, error) {
 		return nil, err
 	}
 	bev.ext = &bevExt{}
+	bev.input.frozen, bev.output.frozen = 0, 0 // as bufferevent_filter_new; NewPair freezes its ends again
 	return bev, nil
 }
 
