@@ -382,3 +382,39 @@ func TestFrozenEndsRefuse(t *testing.T) {
 		t.Error("looking at a frozen buffer failed")
 	}
 }
+
+// A file range read in pieces, into a ring whose free space wraps and by
+// CopyOut in chunks, keeps every byte in its place.
+func TestAddFileReadInPiecesKeepsTheOrder(t *testing.T) {
+	data := make([]byte, 3*fileChunk+7)
+	for i := range data {
+		data[i] = byte(i*7 ^ i>>8)
+	}
+	f := tempFile(t, data)
+	b := ringAt(t, minStorage, minStorage-100, []byte("ab")) // free space wraps after 98 bytes
+	if err := b.AddFile(f, 1, int64(len(data)-1), nil); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]byte("ab"), data[1:]...)
+	p := make([]byte, len(want))
+	if n := b.CopyOut(p); n != len(want) || firstDiffBytes(p, want) >= 0 {
+		t.Fatalf("CopyOut = %d, first difference at %d", n, firstDiffBytes(p, want))
+	}
+	if got := b.Peek(3000); firstDiffBytes(got, want[:3000]) >= 0 {
+		t.Fatalf("Peek(3000): first difference at %d", firstDiffBytes(got, want[:3000]))
+	}
+	checkBuffer(t, b, want)
+}
+
+// firstDiffBytes returns the first index where a and b differ, or -1.
+func firstDiffBytes(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
