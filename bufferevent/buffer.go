@@ -136,7 +136,7 @@ func (b *Buffer) reserve(k int) (old []byte) {
 func (b *Buffer) grow(k int) (old []byte) {
 	b.countFill()
 	buf := getStorage(storageClass(b.n + k))
-	b.CopyOut(buf)
+	b.ringCopyOut(buf)
 	old, b.buf, b.off = b.buf, buf, 0
 	return old
 }
@@ -152,6 +152,13 @@ func (b *Buffer) countFill() {
 // then runs what the change left due: release functions and callbacks
 // (see settle). Exported methods call it last.
 func (b *Buffer) changed(k int) {
+	if b.owner != nil || b.ext != nil {
+		b.notify(k)
+	}
+}
+
+// notify is changed for a buffer with an owner or an ext.
+func (b *Buffer) notify(k int) {
 	if k > 0 && b.owner != nil {
 		b.owner.bufferChanged(b)
 	}
@@ -352,13 +359,18 @@ func (b *Buffer) CopyOut(p []byte) int {
 
 // copyOut is CopyOut with the error of a file range that cannot be read.
 func (b *Buffer) copyOut(p []byte) (int, error) {
-	s1, s2 := b.data()
-	k := copy(p, s1)
-	k += copy(p[k:], s2)
+	k := b.ringCopyOut(p)
 	if b.ext == nil || k == len(p) {
 		return k, nil
 	}
 	return b.ext.copyOut(p, k)
+}
+
+// ringCopyOut copies up to len(p) bytes from the front of the ring.
+func (b *Buffer) ringCopyOut(p []byte) int {
+	s1, s2 := b.data()
+	k := copy(p, s1)
+	return k + copy(p[k:], s2)
 }
 
 // Drain removes the first n bytes, or all of them when n > Len, and returns
@@ -435,7 +447,7 @@ func (b *Buffer) linearize() {
 		b.off -= wrapped
 	default:
 		buf := getStorage(len(b.buf))
-		b.CopyOut(buf)
+		b.ringCopyOut(buf)
 		putStorage(b.buf)
 		b.buf, b.off = buf, 0
 	}
@@ -463,7 +475,16 @@ func (b *Buffer) AddBuffer(src *Buffer) error {
 // addBuffer is AddBuffer without telling the owners: a BufferEvent moving
 // data between buffers it holds locked uses it. It returns how many bytes
 // moved.
-func (b *Buffer) addBuffer(src *Buffer) int { return src.moveTo(b, src.Len()) }
+func (b *Buffer) addBuffer(src *Buffer) int {
+	if b.ext != nil || src.ext != nil {
+		return src.moveToExt(b, src.Len())
+	}
+	k := src.n
+	if k > 0 {
+		ringMove(b, src, k)
+	}
+	return k
+}
 
 // ringMove moves the first k bytes of src's ring, 0 < k <= src.n, to the
 // end of dst's ring, whatever segments follow either. When that is all of
