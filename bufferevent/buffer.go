@@ -3,7 +3,8 @@ package bufferevent
 import (
 	"errors"
 	"io"
-	"math"
+	"math/bits"
+	"sync/atomic"
 )
 
 // Buffer is a queue of bytes: data is added at the end and removed from the
@@ -47,8 +48,18 @@ type Buffer struct {
 	off      int    // index of the first byte: 0 <= off < len(buf), and off == 0 when n == 0
 	n        int    // bytes held: 0 <= n <= len(buf)
 	readHint int32  // free space ReadFd wants before it reads; 0 means minStorage
-	fills    uint8  // times storage was taken while the buffer had none, since the last Trim; saturates
-	frozen   uint8  // frozenFront | frozenEnd: the ends Freeze closed to changes
+
+	// held packs, for the storage changes (getStorage and putStorage
+	// paths), fills, the times storage was taken while the buffer had
+	// none since the last Trim (bits 0-7, saturating), and log2 of
+	// len(buf), 0 with no storage (bits 8-15), and the ends Freeze closed
+	// (bits 16-17, frozenFront | frozenEnd). Only the goroutine that
+	// owns the buffer stores it, and only when it changes; a BufferEvent's
+	// methods on other goroutines load it to learn whether there is
+	// storage to trim (storageHeld) without touching buf, which a callback
+	// may be changing at that moment. One 32-bit word, because the
+	// padding after readHint is all the room Buffer has in its size class.
+	held atomic.Uint32
 
 	// owner is the BufferEvent holding this buffer as its Input or
 	// Output, nil for a standalone Buffer. It is told after an exported
@@ -88,6 +99,50 @@ func (b *Buffer) Len() int {
 // Cap returns the size of the storage the buffer holds now: 0 when it holds
 // none. References and file ranges (AddReference, AddFile) are not storage.
 func (b *Buffer) Cap() int { return len(b.buf) }
+
+// The parts of held: fills below bit 8, log2 of the storage from bit 8,
+// the frozen ends from bit 16.
+const (
+	heldFillsMask   = 1<<8 - 1
+	heldShiftMask   = 1<<8 - 1
+	heldFrozenShift = 16
+	heldStorageMask = 1<<heldFrozenShift - 1
+)
+
+// fills is the fill count kept in held.
+func (b *Buffer) fills() int { return int(b.held.Load() & heldFillsMask) }
+
+// noteStorage records fills and the current storage in held, storing
+// only what changed: in an echo loop storage changes hands between two
+// buffers of the same size, and held stays as it was.
+func (b *Buffer) noteStorage(fills int) {
+	old := b.held.Load()
+	h := uint32(fills) | old&^heldStorageMask
+	if len(b.buf) > 0 {
+		h |= uint32(bits.TrailingZeros(uint(len(b.buf)))) << 8
+	}
+	if old != h {
+		b.held.Store(h)
+	}
+}
+
+// frozenBits is frozenFront | frozenEnd, the ends Freeze closed.
+func (b *Buffer) frozenBits() uint8 { return uint8(b.held.Load() >> heldFrozenShift) }
+
+// setFrozen sets the ends Freeze closed, keeping the rest of held.
+func (b *Buffer) setFrozen(f uint8) {
+	b.held.Store(b.held.Load()&heldStorageMask | uint32(f)<<heldFrozenShift)
+}
+
+// storageHeld is Cap for any goroutine: the size of the storage the
+// buffer held when its goroutine last changed it. Callers use it only
+// where an answer already out of date is harmless (the idle trim).
+func (b *Buffer) storageHeld() int {
+	if shift := b.held.Load() >> 8 & heldShiftMask; shift > 0 {
+		return 1 << shift
+	}
+	return 0
+}
 
 // data returns the bytes held, in order, as at most two slices of the ring.
 func (b *Buffer) data() (s1, s2 []byte) {
@@ -134,18 +189,22 @@ func (b *Buffer) reserve(k int) (old []byte) {
 // grow moves the data to storage with room for k more bytes and returns
 // the old storage; see reserve.
 func (b *Buffer) grow(k int) (old []byte) {
-	b.countFill()
+	fills := b.countFill()
 	buf := getStorage(storageClass(b.n + k))
 	b.ringCopyOut(buf)
 	old, b.buf, b.off = b.buf, buf, 0
+	b.noteStorage(fills)
 	return old
 }
 
-// countFill records that the buffer is about to take storage, if it has none.
-func (b *Buffer) countFill() {
-	if b.buf == nil && b.fills < math.MaxUint8 {
-		b.fills++
+// countFill returns the fill count, counting the storage the buffer is
+// about to take if it has none; the caller passes it to noteStorage.
+func (b *Buffer) countFill() int {
+	fills := b.fills()
+	if b.buf == nil && fills < heldFillsMask {
+		fills++
 	}
+	return fills
 }
 
 // changed tells the owner if k bytes were added or removed, k > 0, and
@@ -183,13 +242,18 @@ func (b *Buffer) reset() {
 	if b.ext != nil {
 		b.ext.dropSegs()
 	}
-	*b = Buffer{owner: b.owner, frozen: b.frozen, ext: b.ext}
+	frozen := b.frozenBits()
+	*b = Buffer{owner: b.owner, ext: b.ext}
+	if frozen != 0 {
+		b.setFrozen(frozen)
+	}
 }
 
 // release gives the storage back; the buffer must be empty.
 func (b *Buffer) release() {
 	putStorage(b.buf)
 	b.buf, b.off = nil, 0
+	b.noteStorage(b.fills())
 }
 
 // advance removes k bytes from the front, 0 <= k <= b.n, keeping the storage.
@@ -218,7 +282,7 @@ func (b *Buffer) drain(k int) {
 // emptied gives the storage of a buffer that has just become empty back,
 // unless the buffer is cycling (see Buffer).
 func (b *Buffer) emptied() {
-	if int(b.fills) < keepStorageAfter || len(b.buf) > maxPooled {
+	if b.fills() < keepStorageAfter || len(b.buf) > maxPooled {
 		b.release()
 	}
 }
@@ -246,7 +310,7 @@ func ringCopyIn[T string | []byte](b *Buffer, p T) {
 // Write appends p to the buffer (evbuffer_add). It returns len(p), nil, or
 // 0, ErrFrozen when the end is frozen.
 func (b *Buffer) Write(p []byte) (int, error) {
-	if b.frozen&frozenEnd != 0 {
+	if b.frozenBits()&frozenEnd != 0 {
 		return 0, ErrFrozen
 	}
 	ringWrite(b, p)
@@ -257,7 +321,7 @@ func (b *Buffer) Write(p []byte) (int, error) {
 // WriteString appends s to the buffer. It returns len(s), nil, or 0,
 // ErrFrozen when the end is frozen.
 func (b *Buffer) WriteString(s string) (int, error) {
-	if b.frozen&frozenEnd != 0 {
+	if b.frozenBits()&frozenEnd != 0 {
 		return 0, ErrFrozen
 	}
 	ringWrite(b, s)
@@ -268,7 +332,7 @@ func (b *Buffer) WriteString(s string) (int, error) {
 // WriteByte appends c to the buffer. It returns nil, or ErrFrozen when the
 // end is frozen.
 func (b *Buffer) WriteByte(c byte) error {
-	if b.frozen&frozenEnd != 0 {
+	if b.frozenBits()&frozenEnd != 0 {
 		return ErrFrozen
 	}
 	t := b
@@ -288,7 +352,7 @@ func (b *Buffer) WriteByte(c byte) error {
 // copies only p unless the buffer has to grow. It returns ErrFrozen, and
 // inserts nothing, when the front is frozen.
 func (b *Buffer) Prepend(p []byte) error {
-	if b.frozen&frozenFront != 0 {
+	if b.frozenBits()&frozenFront != 0 {
 		return ErrFrozen
 	}
 	if len(p) == 0 {
@@ -311,7 +375,7 @@ func (b *Buffer) Prepend(p []byte) error {
 // and the error of a file range (AddFile) that cannot be read when it
 // comes first.
 func (b *Buffer) Read(p []byte) (int, error) {
-	if b.frozen&frozenFront != 0 {
+	if b.frozenBits()&frozenFront != 0 {
 		return 0, ErrFrozen
 	}
 	if b.Len() == 0 {
@@ -332,7 +396,7 @@ func (b *Buffer) Read(p []byte) (int, error) {
 // ReadByte removes and returns the first byte, or returns 0, io.EOF when
 // the buffer is empty, or 0, ErrFrozen when its front is frozen.
 func (b *Buffer) ReadByte() (byte, error) {
-	if b.frozen&frozenFront != 0 {
+	if b.frozenBits()&frozenFront != 0 {
 		return 0, ErrFrozen
 	}
 	if b.n == 0 {
@@ -374,25 +438,29 @@ func (b *Buffer) ringCopyOut(p []byte) int {
 }
 
 // Drain removes the first n bytes, or all of them when n > Len, and returns
-// how many it removed (evbuffer_drain). A negative n removes nothing. It
-// returns 0, ErrFrozen when the front is frozen.
-func (b *Buffer) Drain(n int) (int, error) {
-	if b.frozen&frozenFront != 0 {
-		return 0, ErrFrozen
+// how many it removed (evbuffer_drain). A negative n removes nothing, and
+// so does a frozen front: it returns 0 then, where evbuffer_drain returns
+// -1 (Frozen tells the two apart from an empty buffer).
+func (b *Buffer) Drain(n int) int {
+	if b.frozenBits()&frozenFront != 0 {
+		return 0
 	}
 	n = min(max(n, 0), b.Len())
 	if n > 0 {
 		b.drain(n)
 		b.changed(n)
 	}
-	return n, nil
+	return n
 }
 
-// Reset empties the buffer, as Drain(Len()) does, and returns ErrFrozen
-// when the front is frozen.
+// Reset empties the buffer, as Drain(Len()) does, and returns ErrFrozen,
+// changing nothing, when the front is frozen.
 func (b *Buffer) Reset() error {
-	_, err := b.Drain(b.Len())
-	return err
+	if b.frozenBits()&frozenFront != 0 {
+		return ErrFrozen
+	}
+	b.Drain(b.Len())
+	return nil
 }
 
 // Trim gives the storage back now if the buffer is empty, and ends the
@@ -400,7 +468,7 @@ func (b *Buffer) Reset() error {
 // storage back the next time it empties. A BufferEvent calls it when its
 // connection looks idle.
 func (b *Buffer) Trim() {
-	b.fills = 0
+	b.noteStorage(0) // no fills since this Trim
 	if b.n == 0 {
 		b.release()
 	}
@@ -462,7 +530,7 @@ func (b *Buffer) AddBuffer(src *Buffer) error {
 	if src == nil || src == b {
 		return nil
 	}
-	if b.frozen&frozenEnd != 0 || src.frozen&frozenFront != 0 {
+	if b.frozenBits()&frozenEnd != 0 || src.frozenBits()&frozenFront != 0 {
 		return ErrFrozen
 	}
 	if k := b.addBuffer(src); k > 0 {
@@ -493,10 +561,20 @@ func (b *Buffer) addBuffer(src *Buffer) int {
 // to keep it.
 func ringMove(dst, src *Buffer, k int) {
 	if k == src.n && dst.n == 0 {
-		dst.countFill()
+		// Arrays of one size changing hands, an echo's every message,
+		// leave both helds as they were.
+		same := dst.buf != nil && len(dst.buf) == len(src.buf)
+		fills := 0
+		if !same {
+			fills = dst.countFill()
+		}
 		dst.buf, src.buf = src.buf, dst.buf
 		dst.off, dst.n = src.off, src.n
 		src.off, src.n = 0, 0
+		if !same {
+			dst.noteStorage(fills)
+			src.noteStorage(src.fills())
+		}
 		src.emptied()
 		return
 	}
@@ -515,7 +593,7 @@ func ringMove(dst, src *Buffer, k int) {
 // the number of bytes read and the first error other than io.EOF, or 0,
 // ErrFrozen when the end is frozen.
 func (b *Buffer) ReadFrom(r io.Reader) (total int64, err error) {
-	if b.frozen&frozenEnd != 0 {
+	if b.frozenBits()&frozenEnd != 0 {
 		return 0, ErrFrozen
 	}
 	t := b
@@ -548,7 +626,7 @@ func (b *Buffer) ReadFrom(r io.Reader) (total int64, err error) {
 // or 0, ErrFrozen when the front is frozen. References go to w as they
 // are; file ranges are read in chunks through the ring.
 func (b *Buffer) WriteTo(w io.Writer) (total int64, err error) {
-	if b.frozen&frozenFront != 0 {
+	if b.frozenBits()&frozenFront != 0 {
 		return 0, ErrFrozen
 	}
 	for b.Len() > 0 && err == nil {

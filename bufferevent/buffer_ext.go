@@ -23,7 +23,7 @@ var (
 	errNegativeLength = errors.New("bufferevent: AddFile of a negative offset or length")
 )
 
-// The bits of Buffer.frozen.
+// The frozen ends, as Buffer.held keeps them from heldFrozenShift.
 const (
 	frozenFront uint8 = 1 << iota // removing at the front is refused
 	frozenEnd                     // adding at the end is refused
@@ -391,7 +391,7 @@ func (b *Buffer) moveToExt(dst *Buffer, n int) int {
 // Loop goroutine only for a BufferEvent's buffers, like every Buffer
 // method.
 func (b *Buffer) AddReference(p []byte, release func()) error {
-	if b.frozen&frozenEnd != 0 {
+	if b.frozenBits()&frozenEnd != 0 {
 		return ErrFrozen
 	}
 	if len(p) == 0 {
@@ -431,7 +431,7 @@ func (b *Buffer) AddFile(f *os.File, offset, length int64, release func()) error
 		return errNilFile
 	case offset < 0 || length < 0:
 		return errNegativeLength
-	case b.frozen&frozenEnd != 0:
+	case b.frozenBits()&frozenEnd != 0:
 		return ErrFrozen
 	case length > int64(math.MaxInt-b.Len()):
 		return errFileRange
@@ -469,13 +469,13 @@ func (b *Buffer) AddFile(f *os.File, offset, length int64, release func()) error
 // both ends of a pair (NewPair) keep their Input's end and their Output's
 // front frozen: only the BufferEvent adds to its Input and removes from
 // its Output. A filter's buffers are not frozen.
-func (b *Buffer) Freeze(front bool) { b.frozen |= freezeBit(front) }
+func (b *Buffer) Freeze(front bool) { b.setFrozen(b.frozenBits() | freezeBit(front)) }
 
 // Unfreeze allows changes at the end Freeze refused (evbuffer_unfreeze).
-func (b *Buffer) Unfreeze(front bool) { b.frozen &^= freezeBit(front) }
+func (b *Buffer) Unfreeze(front bool) { b.setFrozen(b.frozenBits() &^ freezeBit(front)) }
 
 // Frozen reports whether that end of the buffer is frozen.
-func (b *Buffer) Frozen(front bool) bool { return b.frozen&freezeBit(front) != 0 }
+func (b *Buffer) Frozen(front bool) bool { return b.frozenBits()&freezeBit(front) != 0 }
 
 func freezeBit(front bool) uint8 {
 	if front {

@@ -261,3 +261,43 @@ func TestBufferEventsFreezeTheirBuffersLikeLibevent(t *testing.T) {
 		t.Error("a filter's buffers are frozen")
 	}
 }
+
+// The frozen ends share a word with the storage bookkeeping, which every
+// read and every handover of storage rewrites: the freezes stay as they
+// were through an echo and the storage's return.
+func TestFreezeSurvivesStorageChanges(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	bev, fd := pair(t, b, 0)
+	got := make(chan [4]bool, 64)
+	onLoop(t, b, func() {
+		bev.SetCallbacks(func(bev *BufferEvent) {
+			bev.Output().AddBuffer(bev.Input()) // storage handed over
+			in, out := bev.Input(), bev.Output()
+			select { // a large write may come in several reads
+			case got <- [4]bool{in.Frozen(false), in.Frozen(true), out.Frozen(true), out.Frozen(false)}:
+			default:
+			}
+		}, nil, nil)
+		if err := bev.Enable(event.Read | event.Write); err != nil {
+			t.Error(err)
+		}
+	})
+	want := [4]bool{true, false, true, false}
+	for i, n := range []int{10, 5000, 70000} {
+		if _, err := unix.Write(fd, pattern(n, byte(i))); err != nil {
+			t.Fatal(err)
+		}
+		if f := wait(t, got, "the echo"); f != want {
+			t.Fatalf("after echoing %d bytes: Input end/front, Output front/end frozen %v, want %v", n, f, want)
+		}
+	}
+	onLoop(t, b, func() {
+		bev.Input().Trim()
+		bev.Output().Trim()
+		in, out := bev.Input(), bev.Output()
+		if f := [4]bool{in.Frozen(false), in.Frozen(true), out.Frozen(true), out.Frozen(false)}; f != want {
+			t.Errorf("after Trim: %v, want %v", f, want)
+		}
+	})
+}

@@ -298,10 +298,15 @@ func TestFrozenEndsRefuse(t *testing.T) {
 	front := map[string]func(b *Buffer) error{
 		"Read":     func(b *Buffer) error { _, err := b.Read(make([]byte, 2)); return err },
 		"ReadByte": func(b *Buffer) error { _, err := b.ReadByte(); return err },
-		"Drain":    func(b *Buffer) error { _, err := b.Drain(1); return err },
-		"Reset":    func(b *Buffer) error { return b.Reset() },
-		"Prepend":  func(b *Buffer) error { return b.Prepend([]byte("p")) },
-		"MoveTo":   func(b *Buffer) error { _, err := b.MoveTo(&Buffer{}, 1); return err },
+		"Drain": func(b *Buffer) error {
+			if b.Drain(1) == 1 {
+				return nil
+			}
+			return ErrFrozen
+		},
+		"Reset":   func(b *Buffer) error { return b.Reset() },
+		"Prepend": func(b *Buffer) error { return b.Prepend([]byte("p")) },
+		"MoveTo":  func(b *Buffer) error { _, err := b.MoveTo(&Buffer{}, 1); return err },
 		"AddBuffer from it": func(b *Buffer) error {
 			var dst Buffer
 			return dst.AddBuffer(b)

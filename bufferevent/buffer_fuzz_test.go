@@ -207,7 +207,7 @@ func fuzzStep(t *testing.T, f *fuzzOps, b, other *Buffer, m []byte, x *fuzzExt) 
 	case 6:
 		k := f.signedSize()
 		want := min(max(k, 0), len(m))
-		if n, _ := b.Drain(k); n != want {
+		if n := b.Drain(k); n != want {
 			t.Fatalf("Drain(%d) = %d, want %d", k, n, want)
 		}
 		return m[want:]

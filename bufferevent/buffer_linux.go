@@ -86,7 +86,7 @@ func ringSyscall(trap, vtrap uintptr, fd int, p0, p1 []byte, nonblock bool) (int
 // (ErrFrozen) and reads nothing. When the buffer holds references or file
 // ranges, the bytes go after them.
 func (b *Buffer) ReadFd(fd int, max int) (int, error) {
-	if b.frozen&frozenEnd != 0 || b.ext != nil {
+	if b.frozenBits()&frozenEnd != 0 || b.ext != nil {
 		return b.readFdFrozenOrExt(fd, max)
 	}
 	return b.ringReadFd(fd, max, false)
@@ -94,7 +94,7 @@ func (b *Buffer) ReadFd(fd int, max int) (int, error) {
 
 // readFdFrozenOrExt is ReadFd at a frozen end or with an ext.
 func (b *Buffer) readFdFrozenOrExt(fd int, max int) (int, error) {
-	if b.frozen&frozenEnd != 0 {
+	if b.frozenBits()&frozenEnd != 0 {
 		return 0, ErrFrozen
 	}
 	k, err := b.readFd(fd, max, false)
@@ -179,7 +179,7 @@ func nextReadHint(hint, offered, k int) int {
 // max allows, makes one more call for the reference or file range after
 // it.
 func (b *Buffer) WriteFd(fd int, max int) (int, error) {
-	if b.frozen&frozenFront != 0 || b.ext != nil {
+	if b.frozenBits()&frozenFront != 0 || b.ext != nil {
 		return b.writeFdFrozenOrExt(fd, max)
 	}
 	return b.ringWriteFd(fd, max, false)
@@ -187,7 +187,7 @@ func (b *Buffer) WriteFd(fd int, max int) (int, error) {
 
 // writeFdFrozenOrExt is WriteFd at a frozen front or with an ext.
 func (b *Buffer) writeFdFrozenOrExt(fd int, max int) (int, error) {
-	if b.frozen&frozenFront != 0 {
+	if b.frozenBits()&frozenFront != 0 {
 		return 0, ErrFrozen
 	}
 	k, err := b.writeFdExt(fd, max, false)

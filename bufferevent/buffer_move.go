@@ -23,7 +23,7 @@ func (b *Buffer) MoveTo(dst *Buffer, n int) (int, error) {
 	if dst == nil || dst == b {
 		return 0, errMoveToSelf
 	}
-	if b.frozen&frozenFront != 0 || dst.frozen&frozenEnd != 0 {
+	if b.frozenBits()&frozenFront != 0 || dst.frozenBits()&frozenEnd != 0 {
 		return 0, ErrFrozen
 	}
 	k := b.moveTo(dst, n)

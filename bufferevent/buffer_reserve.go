@@ -20,7 +20,7 @@ func (b *Buffer) Reserve(n int) (s1, s2 []byte, err error) {
 	if n < 0 {
 		return nil, nil, errNegativeReserve
 	}
-	if b.frozen&frozenEnd != 0 {
+	if b.frozenBits()&frozenEnd != 0 {
 		return nil, nil, ErrFrozen
 	}
 	t := b
@@ -40,7 +40,7 @@ func (b *Buffer) Reserve(n int) (s1, s2 []byte, err error) {
 // nothing. n beyond the buffer's free space, or negative, is an error and
 // changes nothing, and so does a frozen end (ErrFrozen).
 func (b *Buffer) Commit(n int) error {
-	if b.frozen&frozenEnd != 0 {
+	if b.frozenBits()&frozenEnd != 0 {
 		return ErrFrozen
 	}
 	t := b

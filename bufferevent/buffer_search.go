@@ -140,7 +140,7 @@ func (b *Buffer) findEOL(style EOLStyle) (line, eol int, ok bool) {
 // first, as Peek does.
 func (b *Buffer) ReadLine(style EOLStyle) (line []byte, ok bool) {
 	k, eol, ok := b.findEOL(style)
-	if !ok || b.frozen&frozenFront != 0 {
+	if !ok || b.frozenBits()&frozenFront != 0 {
 		return nil, false
 	}
 	line = make([]byte, k)
@@ -155,7 +155,7 @@ func (b *Buffer) ReadLine(style EOLStyle) (line []byte, ok bool) {
 // only when the line wraps around the ring, as Peek does.
 func (b *Buffer) ReadLineSlice(style EOLStyle) (line []byte, ok bool) {
 	k, eol, ok := b.findEOL(style)
-	if !ok || b.frozen&frozenFront != 0 {
+	if !ok || b.frozenBits()&frozenFront != 0 {
 		return nil, false
 	}
 	line = b.Peek(k)

@@ -23,6 +23,8 @@ func checkBuffer(t testing.TB, b *Buffer, want []byte) {
 		t.Fatalf("n = %d, want in [0, %d]", b.n, len(b.buf))
 	case b.n == 0 && b.off != 0:
 		t.Fatalf("empty buffer has off = %d, want 0", b.off)
+	case b.storageHeld() != len(b.buf):
+		t.Fatalf("storageHeld() = %d, want the storage's %d", b.storageHeld(), len(b.buf))
 	}
 	if e := b.ext; e != nil {
 		if b.n == 0 && len(e.segs) > 0 && (e.segs[0].ring != nil || e.segs[0].len() == 0) {
@@ -86,7 +88,7 @@ func TestBufferZeroValueIsEmptyAndAllocatesNothing(t *testing.T) {
 		if p := b.Peek(-1); len(p) != 0 {
 			t.Fatalf("Peek(-1) = %q, want empty", p)
 		}
-		if n, _ := b.Drain(10); n != 0 {
+		if n := b.Drain(10); n != 0 {
 			t.Fatalf("Drain(10) = %d, want 0", n)
 		}
 		if i := b.Search([]byte("x")); i != -1 {
@@ -311,15 +313,15 @@ func TestBufferPeekLinearizesInPlaceWithoutAllocating(t *testing.T) {
 func TestBufferDrainRemovesFromTheFront(t *testing.T) {
 	data := bufPattern(300)
 	b := ringAt(t, minStorage, minStorage-100, data)
-	if n, _ := b.Drain(-5); n != 0 {
+	if n := b.Drain(-5); n != 0 {
 		t.Fatalf("Drain(-5) = %d, want 0", n)
 	}
 	checkBuffer(t, b, data)
-	if n, _ := b.Drain(150); n != 150 {
+	if n := b.Drain(150); n != 150 {
 		t.Fatalf("Drain(150) = %d, want 150", n)
 	}
 	checkBuffer(t, b, data[150:])
-	if n, _ := b.Drain(1000); n != 150 {
+	if n := b.Drain(1000); n != 150 {
 		t.Fatalf("Drain(1000) = %d, want the 150 left", n)
 	}
 	checkBuffer(t, b, nil)

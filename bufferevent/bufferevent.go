@@ -91,7 +91,7 @@ type BufferEvent struct {
 // BufferEvent is returned to its maker and never change.
 type bevExt struct {
 	werr     error        // sticky: after a write error Write refuses
-	tls      *tlsConn     // a TLS BufferEvent's connection (NewTLS)
+	tls      *tlsConn     // a TLS BufferEvent's connection (NewTLS, NewTLSFilter)
 	pair     *pairLink    // an in-memory pair end's link to its partner (NewPair)
 	filt     *filterState // a filter's underlying BufferEvent and functions (NewFilter)
 	rl       *rateLimit   // SetRateLimit, AddToRateLimitGroup; kept once made
@@ -156,8 +156,12 @@ func (bev *BufferEvent) tlsConn() *tlsConn {
 //	after a connect ───────────────────▶ │ handshaking │ ─────────────────────▶ open
 //	(startHandshakeLocked)               └─────────────┘  (Connected, or Error)
 //
+// A TLS filter (NewTLSFilter) starts in handshaking, with no descriptor of
+// its own, and its handshake's end (tlsHandshakeDone) takes it to idle,
+// where every filter lives.
+//
 // Invariants: fd == -1 in idle and freed; fd >= 0 in open, connecting and
-// handshaking; resolving keeps the fd it was entered with. Reading and
+// handshaking (but for a TLS filter); resolving keeps the fd it was entered with. Reading and
 // writing happen only with fd >= 0 outside connecting (hasIO); while
 // handshaking, only ciphertext moves, and reading is on whatever the user
 // enabled.
@@ -189,6 +193,7 @@ const (
 	bsPendRead                       // DeferCallbacks: the read callback is due; ⇒ bsDeferQueued
 	bsPendWrite                      // DeferCallbacks: the write callback is due; ⇒ bsDeferQueued
 	bsCloseWrite                     // CloseWrite: once Output drains, end the sending side
+	bsCheckQueued                    // recheckLocked is due on the loop; ⇒ bsQueued or runQueued runs
 )
 
 // hasIO reports whether the descriptor is there to read and write: not
@@ -223,7 +228,8 @@ func New(b *event.Base, fd int, opts Options) (*BufferEvent, error) {
 	bev := &BufferEvent{base: b, fd: -1, opts: uint8(opts), enabled: event.Write}
 	bev.output.owner = bev
 	bev.input.owner = bev
-	bev.input.frozen, bev.output.frozen = frozenEnd, frozenFront // as bufferevent_socket_new: see Freeze
+	bev.input.setFrozen(frozenEnd) // as bufferevent_socket_new: see Freeze
+	bev.output.setFrozen(frozenFront)
 	if fd >= 0 {
 		if err := bev.setFd(fd); err != nil {
 			return nil, err
@@ -374,7 +380,10 @@ func (bev *BufferEvent) Enabled() event.Flag {
 
 // Enable turns reading and/or writing on (bufferevent_enable); other bits
 // of what are ignored. It returns the error if the loop refuses to watch
-// the descriptor. Safe from any goroutine.
+// the descriptor. Safe from any goroutine: it does not look at Output,
+// which a callback may be changing, so enabling writing hands the flush
+// of what Output holds to the loop, which finds nothing to do if it is
+// empty.
 func (bev *BufferEvent) Enable(what event.Flag) error {
 	bev.mu.Lock()
 	err := bev.enableLocked(what)
@@ -399,7 +408,9 @@ func (bev *BufferEvent) enableLocked(what event.Flag) error {
 		}
 	}
 	if what&event.Write != 0 {
-		return bev.scheduleFlushLocked()
+		// Whether Output holds anything is for the loop to see: the
+		// caller may be on another goroutine.
+		return bev.flushSoonLocked()
 	}
 	return nil
 }
@@ -421,8 +432,9 @@ func (bev *BufferEvent) Disable(what event.Flag) error {
 		bev.stopWritingLocked()
 	}
 	f := bev.filterLocked()
+	handshaking := bev.life == lsHandshaking
 	bev.mu.Unlock()
-	if f != nil && what&event.Read != 0 {
+	if f != nil && what&event.Read != 0 && !handshaking { // a TLS filter's handshake reads all the same
 		// A filter that does not read leaves its underlying's data
 		// unread, as libevent suspends the underlying's reading.
 		return f.under.Disable(event.Read)
@@ -464,9 +476,15 @@ func (bev *BufferEvent) startReadingLocked() error {
 	return nil
 }
 
-// storageLocked is the buffer storage an idle trim would give back.
+// storageLocked is the buffer storage an idle trim would give back. Its
+// callers run on any goroutine (Enable, SetTimeouts), while a callback on
+// the loop's may be handing Input's storage to Output, so it reads the
+// copy the buffers keep for that (storageHeld), not the buffers. An answer
+// out of date by that callback is harmless: a trim armed for storage
+// given back meanwhile trims nothing, and storage taken meanwhile arms the
+// trim at the next read, as after a trim.
 func (bev *BufferEvent) storageLocked() int {
-	n := bev.input.Cap() + bev.output.Cap()
+	n := bev.input.storageHeld() + bev.output.storageHeld()
 	if bev.tlsConn() != nil {
 		n += bev.tlsConn().storage()
 	}
@@ -513,8 +531,13 @@ func (bev *BufferEvent) stopWritingLocked() {
 // the memory a fast peer can make it use. The write callback runs when
 // Output drains to the write low watermark. The write high watermark
 // does not limit a socket, as in libevent; it bounds what a filter above
-// this BufferEvent queues in its Output (NewFilter). It returns the error if reading
-// should resume and the loop refuses. Safe from any goroutine.
+// this BufferEvent queues in its Output (NewFilter). Safe from any
+// goroutine: it does not look at Input, which a callback may be
+// draining, so with a read high watermark the loop compares Input with
+// it, in the iteration after the call, and stops reading there or
+// resumes it (a refused resume is reported as Reading|Error). It returns
+// the loop's refusal of that work, or, when the read high watermark is
+// 0, the loop's refusal to resume reading.
 func (bev *BufferEvent) SetWatermark(what event.Flag, low, high int) error {
 	if low < 0 || high < 0 || low > math.MaxInt32 || high > math.MaxInt32 ||
 		(what&event.Read != 0 && high > 0 && low > high) {
@@ -533,11 +556,12 @@ func (bev *BufferEvent) SetWatermark(what event.Flag, low, high int) error {
 	}
 	if what&event.Read != 0 {
 		bev.rlow, bev.rhigh = int32(low), int32(high)
-		if high > 0 && bev.input.Len() >= high {
-			bev.suspendLocked()
-		} else {
-			return bev.resumeLocked()
+		if high == 0 {
+			return bev.resumeLocked() // no limit: reading resumes whatever Input holds
 		}
+		// Whether Input holds the new mark only the loop may look at: it
+		// stops or resumes reading there (recheckLocked).
+		return bev.queueLocked(bsCheckQueued)
 	}
 	return nil
 }
@@ -563,7 +587,9 @@ func (bev *BufferEvent) resumeLocked() error {
 // pending output (or a Connect) makes no progress for that long. Either
 // disables its direction and reports Reading|Timeout or Writing|Timeout;
 // Enable turns it back on. It returns the error if the loop refuses the
-// new timeouts. Safe from any goroutine.
+// new timeouts. Safe from any goroutine; on an in-memory pair end or a
+// filter, whose write timer runs only while Output holds data, the loop
+// restarts that timer with the new timeout, as it looks at Output.
 func (bev *BufferEvent) SetTimeouts(read, write time.Duration) error {
 	if read < 0 || write < 0 {
 		return fmt.Errorf("%w: %v, %v", event.ErrTimeout, read, write)

@@ -14,6 +14,7 @@
 //	bufferevent_socket_connect           (*BufferEvent).Connect
 //	bufferevent_socket_connect_hostname  (*BufferEvent).ConnectHostname
 //	bufferevent_openssl_socket_new       NewTLS
+//	bufferevent_openssl_filter_new       NewTLSFilter
 //	bufferevent_pair_new                 NewPair (NewSocketPair: through the kernel)
 //	bufferevent_pair_get_partner         (*BufferEvent).Partner
 //	bufferevent_filter_new               NewFilter, with FilterFunc and
@@ -110,7 +111,12 @@
 // or in a function handed to (*event.Base).Submit, and do not mix direct
 // use of Output with Write from other goroutines, nor direct use of Input
 // with Read from other goroutines. Each method's comment says which of
-// the two it is.
+// the two it is. Enable, Disable, SetWatermark and SetTimeouts never look
+// at Input and Output, which a callback may be changing at that moment:
+// what depends on what they hold (stopping or resuming reading at a new
+// read high watermark, the flush Enable(event.Write) asks for, a pair's
+// or a filter's write timer) is decided on the loop, in the iteration
+// after the call.
 //
 // # Locks
 //
@@ -122,7 +128,9 @@
 // applies one transition, releases it, and only then runs the callbacks
 // the transition called for, so no lock is held while user code runs.
 // A TLS BufferEvent adds one lock, its ciphertext buffers', shared with
-// its handshake goroutine and taken after bev.mu, never before.
+// its handshake goroutine and taken after bev.mu, never before; a TLS
+// filter takes it after its underlying's lock too, holding only one of
+// the two BufferEvents' locks at a time, as every filter does.
 //
 // An in-memory pair adds one lock for the two ends, taken before either
 // end's: pair → end(s) → base. Whatever touches both ends (moving data,
@@ -178,6 +186,17 @@
 // ciphertext; afterwards the loop decrypts and encrypts itself, and an
 // open TLS connection holds no goroutine.
 //
+// NewTLSFilter (bufferevent_openssl_filter_new) is the same TLS over
+// another BufferEvent instead of a socket: the ciphertext goes through
+// the underlying's Input and Output, so TLS runs over an in-memory pair,
+// a rate-limited or filtered BufferEvent, or a connection that began in
+// plaintext (STARTTLS: what the underlying already holds in Input is the
+// start of the TLS stream). It is a filter: it takes over the underlying's
+// callbacks, its watermarks and timeouts are on the plaintext, and with
+// CloseOnFree its Free frees the underlying, after handing it the
+// close_notify. Reading stops at the filter's read high watermark exactly,
+// and the underlying stops reading meanwhile.
+//
 // # Rate limits
 //
 // SetRateLimit gives a BufferEvent token buckets, one per direction, from
@@ -213,11 +232,14 @@
 // callbacks are immediate, except that changes a BufferEvent makes to its
 // own buffers are reported after its step, with no lock held (libevent
 // runs them at once with the BufferEvent's recursive lock held); there is
-// no EVBUFFER_CB_NODEFER nor evbuffer_defer_callbacks. A TLS BufferEvent,
-// built on a socket one, freezes its buffers as a socket one does, where
-// libevent's OpenSSL one does not. Read
-// returns only a count. TLS is crypto/tls, not OpenSSL, and there is no
-// filter form of it (bufferevent_openssl_filter_new). A RateLimitGroup's
+// no EVBUFFER_CB_NODEFER nor evbuffer_defer_callbacks. A TLS BufferEvent
+// on a socket (NewTLS) freezes its buffers as a socket one does, where
+// libevent's OpenSSL one does not; a TLS filter's, like any filter's, are
+// not frozen. Read returns only a count. TLS is crypto/tls, not OpenSSL;
+// Free sends close_notify, where libevent leaves SSL_shutdown to the
+// program, and a TLS filter's end of the underlying's stream is told from
+// close_notify by crypto/tls, where libevent reports every EOF of the
+// underlying as an error unless dirty shutdowns are allowed. A RateLimitGroup's
 // Free takes its members out instead of requiring it to be empty; a zero
 // minimum share counts as one byte. New and SetFd make a blocking
 // descriptor non-blocking (libevent leaves that to the caller, and a

@@ -34,7 +34,8 @@ func newFdless(b *event.Base, opts Options) (*BufferEvent, error) {
 		return nil, err
 	}
 	bev.ext = &bevExt{}
-	bev.input.frozen, bev.output.frozen = 0, 0 // as bufferevent_filter_new; NewPair freezes its ends again
+	bev.input.setFrozen(0) // as bufferevent_filter_new; NewPair freezes its ends again
+	bev.output.setFrozen(0)
 	return bev, nil
 }
 
@@ -117,11 +118,15 @@ func (bev *BufferEvent) armWriteTimerLocked() {
 	}
 }
 
-// fdlessRearmLocked applies new timeouts (SetTimeouts).
+// fdlessRearmLocked applies new timeouts (SetTimeouts), from any
+// goroutine: the read timer at once; the write timer runs only while
+// Output holds data, which only the loop may look at, so it stops here
+// and the loop starts it again with the new timeout if Output holds data
+// (recheckLocked), as a restart would.
 func (bev *BufferEvent) fdlessRearmLocked() error {
 	bev.armReadTimerLocked()
-	bev.armWriteTimerLocked()
-	return nil
+	bev.stopWritingLocked()
+	return bev.queueLocked(bsCheckQueued)
 }
 
 // onReadTimer handles the read timer: nothing came into Input for the

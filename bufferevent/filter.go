@@ -67,6 +67,10 @@ type filterState struct {
 	// the filter's mu): the directions, and the strongest mode.
 	pendWhat event.Flag
 	pendMode FlushMode
+	// closing is a freed TLS filter's close_notify, on its way from Free
+	// (under the filter's lock) to the underlying's Output (release,
+	// with no lock held). Only those two touch it, one after the other.
+	closing Buffer
 }
 
 // NewFilter returns a BufferEvent that filters the data of underlying
@@ -176,6 +180,10 @@ func (f *filterState) passEvent(bev *BufferEvent, what What) {
 // (event.Write) with mode, on the loop, then the filter's callbacks that
 // calls for.
 func (f *filterState) step(bev *BufferEvent, mode FlushMode, what event.Flag) {
+	if t := bev.ext.tls; t != nil { // set before the filter was handed out
+		f.tlsStep(bev, t)
+		return
+	}
 	var c calls
 	if what&event.Read != 0 {
 		c = f.input(bev, mode)
@@ -400,6 +408,9 @@ func (f *filterState) output(bev *BufferEvent, mode FlushMode) calls {
 // release is Free's part for a filter, run with no lock held: the
 // underlying is freed with CloseOnFree, or given back.
 func (f *filterState) release(closeUnderlying bool) {
+	if f.closing.Len() > 0 {
+		f.tlsSendCloseNotify(closeUnderlying)
+	}
 	if closeUnderlying {
 		f.under.Free()
 		return

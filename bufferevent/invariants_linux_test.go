@@ -32,8 +32,10 @@ func (bev *BufferEvent) brokenInvariantsLocked() []string {
 	switch bev.life {
 	case lsIdle, lsFreed:
 		check(bev.fd == -1, "no descriptor in idle and freed")
-	case lsOpen, lsConnecting, lsHandshaking:
+	case lsOpen, lsConnecting:
 		check(bev.fd >= 0, "a descriptor in open and connecting")
+	case lsHandshaking:
+		check(bev.fd >= 0 || bev.filterLocked() != nil, "a descriptor in handshaking, unless a TLS filter")
 	}
 	w := bev.work
 	rp, _ := bev.rev.Pending(event.Read)
@@ -47,7 +49,8 @@ func (bev *BufferEvent) brokenInvariantsLocked() []string {
 	check(w&bsTrimArmed == 0 || w&bsReading != 0, "bsTrimArmed ⇒ bsReading")
 	check(w&bsRefused == 0 || bev.life == lsConnecting, "bsRefused ⇒ connecting")
 	check(w&bsInCallback == 0, "bsInCallback only while the read callback runs")
-	check(w&(bsFlushQueued|bsDeferQueued) == 0 || w&bsQueued != 0, "a kind due ⇒ runQueued submitted")
+	check(w&(bsFlushQueued|bsDeferQueued|bsCheckQueued) == 0 || w&bsQueued != 0, "a kind due ⇒ runQueued submitted")
+	check(w&bsCheckQueued == 0 || bev.life != lsFreed, "no recheck after Free")
 	check(w&(bsPendRead|bsPendWrite) == 0 || w&bsDeferQueued != 0, "a callback due ⇒ runDeferred due")
 	check(bev.pendWhat == 0 || w&bsDeferQueued != 0, "pendWhat ⇒ runDeferred due")
 	check(bev.life != lsFreed || bev.readcb == nil && bev.writecb == nil && bev.eventcb == nil, "no callbacks after Free")
@@ -73,5 +76,5 @@ var lifeName = [...]string{lsIdle: "idle", lsOpen: "open", lsResolving: "resolvi
 
 func workNames(w uint16) string {
 	return names(int(w), []string{"Reading", "Writing", "Suspended", "TrimArmed", "InCallback", "Refused",
-		"FlushQueued", "DeferQueued", "Queued", "DeferFirst", "PendRead", "PendWrite", "CloseWrite"})
+		"FlushQueued", "DeferQueued", "Queued", "DeferFirst", "PendRead", "PendWrite", "CloseWrite", "CheckQueued"})
 }

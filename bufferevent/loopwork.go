@@ -1,31 +1,35 @@
 package bufferevent
 
-// Two kinds of work are handed from any goroutine to the loop's: a flush
-// of Output written outside the loop (bsFlushQueued, flushSubmitted), and
-// the callbacks DeferCallbacks held back or, after Free, the return of the
-// buffers' storage (bsDeferQueued, runDeferred). Both go through one
-// method value, runQueued, submitted once for whatever is due: a
-// connection keeps one func field for it instead of two, 8 bytes that
-// keep BufferEvent in the 352-byte size class.
+// Three kinds of work are handed from any goroutine to the loop's: a
+// flush of Output written outside the loop (bsFlushQueued,
+// flushSubmitted), the callbacks DeferCallbacks held back or, after Free,
+// the return of the buffers' storage (bsDeferQueued, runDeferred), and
+// the decisions that depend on what Input and Output hold, which methods
+// safe from any goroutine leave to the loop (bsCheckQueued, recheckLocked).
+// All go through one method value, runQueued, submitted once for whatever
+// is due: a connection keeps one func field for it instead of three, bytes
+// that keep BufferEvent in the 352-byte size class.
 //
 //	queueLocked(x): x due; if not bsQueued, Submit(runQueued) and set bsQueued
-//	runQueued:      clear bsQueued, then run each due kind in the order asked
+//	runQueued:      the recheck, then clear bsQueued, then run each other
+//	                due kind in the order asked
 //
 // A kind asked for while runQueued runs, after it cleared bsQueued, is
 // either still due when runQueued reaches it, or submitted again: never
 // lost. A kind found not due does nothing, so a run made redundant by an
-// earlier one is harmless.
+// earlier one is harmless. The recheck runs first, with bsQueued still
+// set, so that the flush it asks for joins the same run.
 
-// queueLocked marks the work kind (bsFlushQueued or bsDeferQueued) due and
-// makes sure runQueued is submitted. If the loop refuses (it is closed),
-// the work is dropped, as the loop would never run it, and the refusal
-// returned.
+// queueLocked marks the work kind (bsFlushQueued, bsDeferQueued or
+// bsCheckQueued) due and makes sure runQueued is submitted. If the loop
+// refuses (it is closed), the work is dropped, as the loop would never run
+// it, and the refusal returned.
 func (bev *BufferEvent) queueLocked(kind uint16) error {
 	if bev.work&kind != 0 {
 		return nil
 	}
-	other := (bsFlushQueued | bsDeferQueued) &^ kind
-	if bev.work&other == 0 { // the first kind asked for runs first
+	if kind != bsCheckQueued && bev.work&(bsFlushQueued|bsDeferQueued) == 0 {
+		// Of a flush and the deferred callbacks, the first asked for runs first.
 		if kind == bsDeferQueued {
 			bev.work |= bsDeferFirst
 		} else {
@@ -50,6 +54,9 @@ func (bev *BufferEvent) queueLocked(kind uint16) error {
 // another goroutine or a callback), takes the lock once.
 func (bev *BufferEvent) runQueued() {
 	bev.mu.Lock()
+	if bev.work&bsCheckQueued != 0 {
+		bev.recheckLocked()
+	}
 	bev.work &^= bsQueued
 	if bev.work&bsDeferQueued == 0 && !bev.fdlessLocked() {
 		c := bev.queuedFlushLocked()
@@ -66,4 +73,26 @@ func (bev *BufferEvent) runQueued() {
 		bev.flushSubmitted()
 		bev.runDeferred()
 	}
+}
+
+// recheckLocked is the transition for a queued recheck: on the loop, with
+// Input and Output in hand, what SetWatermark, Enable and SetTimeouts
+// could not decide on another goroutine. Reading stops if Input holds the
+// read high watermark and resumes if it is below it after a stop; Output
+// waiting with writing enabled gets its flush (and, without a descriptor,
+// its write timer). Each decision taken again on the same buffers changes
+// nothing, so a recheck made redundant by a later call, or by the loop's
+// own read, drain or flush, is harmless; and the loop, not the caller,
+// sees a resume refused, reported as Reading|Error.
+func (bev *BufferEvent) recheckLocked() {
+	bev.work &^= bsCheckQueued
+	if bev.life == lsFreed {
+		return
+	}
+	if bev.rhigh > 0 && bev.input.Len() >= int(bev.rhigh) {
+		bev.suspendLocked()
+	} else {
+		bev.inputDrainedLocked()
+	}
+	bev.scheduleFlushLocked() // refused only by a closed base
 }

@@ -67,7 +67,8 @@ func NewPair(b *event.Base, opts Options) (*BufferEvent, *BufferEvent, error) {
 		return nil, nil, err
 	}
 	for _, end := range []*BufferEvent{x, y} { // as bufferevent_pair_new: see Freeze
-		end.input.frozen, end.output.frozen = frozenEnd, frozenFront
+		end.input.setFrozen(frozenEnd)
+		end.output.setFrozen(frozenFront)
 	}
 	p := &pairLink{ends: [2]*BufferEvent{x, y}}
 	x.ext.pair, y.ext.pair = p, p
@@ -317,7 +318,14 @@ func pairMoveLocked(src, dst *BufferEvent, force bool) (srcCalls, dstCalls calls
 			return
 		}
 		if dst.rhigh > 0 {
-			n = min(n, int(dst.rhigh)-dst.input.Len())
+			room := int(dst.rhigh) - dst.input.Len()
+			if room <= 0 {
+				// A high watermark set from another goroutine is
+				// checked against Input on the loop, maybe after this.
+				dst.suspendLocked()
+				return
+			}
+			n = min(n, room)
 		}
 	}
 	k := src.output.moveTo(&dst.input, n)

@@ -31,7 +31,24 @@ func (bev *BufferEvent) scheduleFlushLocked() error {
 	if bev.fdlessLocked() {
 		return bev.fdlessScheduleFlushLocked()
 	}
-	if !bev.hasIO() || bev.output.Len() == 0 || bev.enabled&event.Write == 0 ||
+	if bev.output.Len() == 0 {
+		return nil
+	}
+	return bev.flushSoonLocked()
+}
+
+// flushSoonLocked is scheduleFlushLocked without looking at Output, for
+// callers that may run on any goroutine (Enable) while a callback on the
+// loop's is changing Output with no lock held. On a socket it asks for
+// the flush whatever Output holds: the flush looks on the loop, and finds
+// nothing to do if it is empty. Without a descriptor, whether Output
+// holds data also decides the write timer, so the loop decides it all
+// (recheckLocked).
+func (bev *BufferEvent) flushSoonLocked() error {
+	if bev.fdlessLocked() {
+		return bev.queueLocked(bsCheckQueued)
+	}
+	if !bev.hasIO() || bev.enabled&event.Write == 0 ||
 		bev.work&(bsWriting|bsFlushQueued|bsInCallback) != 0 || bev.rateHeldLocked(dirWrite) {
 		return nil
 	}

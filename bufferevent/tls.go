@@ -70,11 +70,8 @@ const (
 // handshake is done, it holds none, and its crypto/tls state and
 // ciphertext buffers come on top of a plain BufferEvent's.
 func NewTLS(b *event.Base, fd int, cfg *tls.Config, state TLSState, opts Options) (*BufferEvent, error) {
-	if cfg == nil {
-		return nil, errors.New("bufferevent: NewTLS with a nil *tls.Config")
-	}
-	if state != TLSConnecting && state != TLSAccepting {
-		return nil, fmt.Errorf("%w, not %d", ErrTLSState, int(state))
+	if err := checkTLSArgs("NewTLS", cfg, state); err != nil {
+		return nil, err
 	}
 	if state == TLSAccepting && fd < 0 {
 		return nil, errors.New("bufferevent: NewTLS: the accepting side needs a descriptor")
@@ -83,16 +80,7 @@ func NewTLS(b *event.Base, fd int, cfg *tls.Config, state TLSState, opts Options
 	if err != nil {
 		return nil, err
 	}
-	t := &tlsConn{}
-	t.cond.L = &t.mu
-	tr := tlsTransport{t: t, bev: bev, addr: tlsAddr{}}
-	if state == TLSAccepting {
-		t.conn = tls.Server(tr, cfg)
-	} else {
-		t.conn = tls.Client(tr, cfg)
-	}
-	t.flushFn = bev.tlsFlushSubmitted
-	bev.extra().tls = t
+	bev.extra().tls = newTLSConn(bev, cfg, state, bev.tlsFlushSubmitted)
 	if fd >= 0 {
 		bev.mu.Lock()
 		err := bev.setFd(fd)
@@ -106,6 +94,33 @@ func NewTLS(b *event.Base, fd int, cfg *tls.Config, state TLSState, opts Options
 		}
 	}
 	return bev, nil
+}
+
+// checkTLSArgs checks what NewTLS and NewTLSFilter (named by maker) are
+// given in common.
+func checkTLSArgs(maker string, cfg *tls.Config, state TLSState) error {
+	if cfg == nil {
+		return fmt.Errorf("bufferevent: %s with a nil *tls.Config", maker)
+	}
+	if state != TLSConnecting && state != TLSAccepting {
+		return fmt.Errorf("%w, not %d", ErrTLSState, int(state))
+	}
+	return nil
+}
+
+// newTLSConn makes bev's crypto/tls connection, the side state says, over
+// the transport; flush is what the handshake goroutine hands the loop
+// after each write, to move the ciphertext on.
+func newTLSConn(bev *BufferEvent, cfg *tls.Config, state TLSState, flush func()) *tlsConn {
+	t := &tlsConn{flushFn: flush}
+	t.cond.L = &t.mu
+	tr := tlsTransport{t: t, bev: bev, addr: tlsAddr{}}
+	if state == TLSAccepting {
+		t.conn = tls.Server(tr, cfg)
+	} else {
+		t.conn = tls.Client(tr, cfg)
+	}
+	return t
 }
 
 // tlsAddr is the transport's address: crypto/tls only prints it.
@@ -162,6 +177,10 @@ func (bev *BufferEvent) handshake(t *tlsConn) {
 	err := t.conn.Handshake()
 	t.stopBlocking()
 	bev.base.Submit(func() { // refused only by a closed base: nobody waits then
+		if f := bev.ext.filt; f != nil { // set before the goroutine started
+			f.tlsHandshakeDone(bev, t, err)
+			return
+		}
 		bev.mu.Lock()
 		c := bev.handshakeDoneLocked(err)
 		bev.mu.Unlock()
@@ -181,14 +200,7 @@ func (bev *BufferEvent) handshakeDoneLocked(err error) calls {
 	bev.life = lsOpen
 	t := bev.tlsConn()
 	if err != nil {
-		t.handshakeErr = err
-		bev.err = fmt.Errorf("bufferevent: TLS handshake: %w", err)
-		bev.enabled &^= event.Read | event.Write
-		bev.stopReadingLocked()
-		bev.stopWritingLocked()
-		// An alert crypto/tls wrote went out before: the goroutine handed
-		// its flush to the loop ahead of this.
-		return bev.eventCallsLocked(Reading | Writing | Error)
+		return bev.tlsHandshakeFailedLocked(err)
 	}
 	t.handshakeDone = true
 	if bev.enabled&event.Read == 0 {
@@ -205,6 +217,19 @@ func (bev *BufferEvent) handshakeDoneLocked(err error) calls {
 		return calls{}
 	}
 	return bev.eventCallsLocked(Connected)
+}
+
+// tlsHandshakeFailedLocked is the failure's part of the transition out of
+// handshaking: both directions off, and Reading|Writing|Error reported
+// with Err wrapping err. An alert crypto/tls wrote went out before: the
+// goroutine handed its flush to the loop ahead of this.
+func (bev *BufferEvent) tlsHandshakeFailedLocked(err error) calls {
+	bev.tlsConn().handshakeErr = err
+	bev.err = fmt.Errorf("bufferevent: TLS handshake: %w", err)
+	bev.enabled &^= event.Read | event.Write
+	bev.stopReadingLocked()
+	bev.stopWritingLocked()
+	return bev.eventCallsLocked(Reading | Writing | Error)
 }
 
 // tlsReadLocked is readLocked for a TLS BufferEvent: the ciphertext the
@@ -250,28 +275,7 @@ func (bev *BufferEvent) tlsReadLocked(fd int, what event.Flag) calls {
 // decrypted cannot stay there, or no readiness would ever bring it back.
 func (bev *BufferEvent) tlsDecryptLocked() calls {
 	t := bev.tlsConn()
-	var end What
-	got := 0
-	in := bev.input.appendTarget() // the ring, or where data goes after a reference
-	for {
-		putStorage(in.reserve(tlsReadRoom))
-		s1, _ := in.space()
-		k, err := t.conn.Read(s1)
-		in.n += k
-		got += k
-		if err == nil {
-			continue
-		}
-		if errors.Is(err, errWouldBlock) {
-			break
-		}
-		end = bev.tlsEndLocked(err)
-		break
-	}
-	if in.n == 0 {
-		in.emptied()
-	}
-	bev.input.record(got, 0)
+	got, end := bev.tlsDecryptIntoLocked(0)
 	var c calls
 	if t.pendingOut() > 0 { // a post-handshake reply (a key update)
 		c = bev.tlsWriteOutLocked()
@@ -291,6 +295,40 @@ func (bev *BufferEvent) tlsDecryptLocked() calls {
 		bev.deferLocked(calls{read: bev.readcb})
 	}
 	return bev.dispatchLocked(c)
+}
+
+// tlsDecryptIntoLocked appends to Input the plaintext crypto/tls can make
+// from rawIn and what it already holds, at most limit bytes (0: all). It
+// returns how much came, and what to report if the stream ended. What
+// limit leaves stays in crypto/tls, decrypted by the next call: unread
+// says so until a call ends for want of ciphertext.
+func (bev *BufferEvent) tlsDecryptIntoLocked(limit int) (got int, end What) {
+	t := bev.tlsConn()
+	t.unread = true
+	in := bev.input.appendTarget() // the ring, or where data goes after a reference
+	for limit == 0 || got < limit {
+		putStorage(in.reserve(tlsReadRoom))
+		s1, _ := in.space()
+		if limit > 0 {
+			s1 = s1[:min(len(s1), limit-got)]
+		}
+		k, err := t.conn.Read(s1)
+		in.n += k
+		got += k
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, errWouldBlock) {
+			end = bev.tlsEndLocked(err)
+		}
+		t.unread = false
+		break
+	}
+	if in.n == 0 {
+		in.emptied()
+	}
+	bev.input.record(got, 0)
+	return got, end
 }
 
 // tlsEndLocked handles the error that ended decryption: the peer's
@@ -336,14 +374,9 @@ func (bev *BufferEvent) tlsWriteOutLocked() calls {
 		if !ok {
 			break // held, Output waiting: the refill resumes writing
 		}
-		for encrypt && bev.output.Len() > 0 && t.pendingOut() < tlsOutLimit {
-			s1, err := bev.output.front() // a file range is read into the ring
-			if len(s1) == 0 {
-				return bev.tlsWriteFailedLocked(err, err)
-			}
-			k, err := t.conn.Write(s1[:min(len(s1), tlsChunk)])
-			bev.output.drain(k)
-			wrote = wrote || k > 0
+		if encrypt {
+			w, err := bev.tlsEncryptLocked(tlsOutLimit)
+			wrote = wrote || w
 			if err != nil {
 				return bev.tlsWriteFailedLocked(err, fmt.Errorf("bufferevent: TLS: %w", err))
 			}
@@ -380,6 +413,26 @@ func (bev *BufferEvent) tlsWriteOutLocked() calls {
 	return calls{}
 }
 
+// tlsEncryptLocked encrypts Output into rawOut, a record at a time, while
+// less than limit bytes of ciphertext wait there. wrote says whether some
+// plaintext went; err is crypto/tls's.
+func (bev *BufferEvent) tlsEncryptLocked(limit int) (wrote bool, err error) {
+	t := bev.tlsConn()
+	for bev.output.Len() > 0 && t.pendingOut() < limit {
+		s1, err := bev.output.front() // a file range is read into the ring
+		if len(s1) == 0 {
+			return wrote, err
+		}
+		k, err := t.conn.Write(s1[:min(len(s1), tlsChunk)])
+		bev.output.drain(k)
+		wrote = wrote || k > 0
+		if err != nil {
+			return wrote, err
+		}
+	}
+	return wrote, nil
+}
+
 // tlsWriteFailedLocked turns writing off after err, keeps it for Write to
 // return, and calls for Writing|Error with reported as Err.
 func (bev *BufferEvent) tlsWriteFailedLocked(err, reported error) calls {
@@ -403,12 +456,19 @@ func (bev *BufferEvent) tlsFlushSubmitted() {
 
 // tlsCloseLocked is Free's part for TLS: after a successful handshake a
 // close_notify goes out if the socket takes it at once, and the transport
-// closes, which ends a handshake still waiting for data.
+// closes, which ends a handshake still waiting for data. A TLS filter
+// keeps the close_notify, with any ciphertext not yet handed on, for its
+// release to put in the underlying's Output once bev's lock is let go.
 func (bev *BufferEvent) tlsCloseLocked() {
 	t := bev.tlsConn()
-	if t.handshakeDone && bev.fd >= 0 && !t.notifySent && bev.writeErr() == nil {
+	f := bev.filterLocked()
+	if t.handshakeDone && (bev.fd >= 0 || f != nil) && !t.notifySent && bev.writeErr() == nil {
 		t.conn.CloseWrite() // writes the alert into rawOut
-		t.writeSocket(int(bev.fd), bev.maxWriteLocked())
+		if f != nil {
+			t.giveOut(&f.closing)
+		} else {
+			t.writeSocket(int(bev.fd), bev.maxWriteLocked())
+		}
 	}
 	t.close()
 }

@@ -19,35 +19,42 @@ import (
 	"github.com/levent-go/levent/listener"
 )
 
-// A Go crypto/tls client talks to a TLS BufferEvent server in TLS 1.2 and
-// 1.3: Connected comes after the handshake, the read callback sees
-// plaintext, and what it writes back is encrypted, a megabyte included.
+// A Go crypto/tls client talks to a TLS BufferEvent server (NewTLS, or a
+// TLS filter over a socket BufferEvent) in TLS 1.2 and 1.3: Connected
+// comes after the handshake, the read callback sees plaintext, and what it
+// writes back is encrypted, a megabyte included.
 func TestTLSServerEchoesAGoClient(t *testing.T) {
-	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
-		t.Run(tls.VersionName(version), func(t *testing.T) {
-			checkLeaks(t)
-			b := startLoop(t)
-			scfg, ccfg := tlsConfigs(t)
-			ccfg.MinVersion, ccfg.MaxVersion = version, version
-			fd, raw := tcpFds(t, b)
-			ev := newEvents()
-			bev := tlsServer(t, b, fd, scfg, 0, ev)
-			c := tls.Client(raw, ccfg)
-			if err := c.Handshake(); err != nil {
-				t.Fatalf("client handshake: %v", err)
-			}
-			ev.expect(t, Connected)
-			if st, ok := bev.TLSConnectionState(); !ok || st.Version != version {
-				t.Fatalf("TLSConnectionState: %v, version %#x, want %#x", ok, st.Version, version)
-			}
-			for _, size := range []int{1, 1000, 1 << 20} {
-				if err := roundTrip(c, pattern(size, byte(size))); err != nil {
-					t.Fatal(err)
-				}
-			}
-			checkInvariants(t, b, bev)
-		})
+	for _, kind := range tlsServerKinds {
+		for _, version := range tlsVersions {
+			t.Run(kind.name+"/"+tls.VersionName(version), func(t *testing.T) {
+				testTLSServerEchoesAGoClient(t, kind.make, version)
+			})
+		}
 	}
+}
+
+func testTLSServerEchoesAGoClient(t *testing.T, makeServer func(testing.TB, *event.Base, int, *tls.Config, Options, *events) *BufferEvent, version uint16) {
+	checkLeaks(t)
+	b := startLoop(t)
+	scfg, ccfg := tlsConfigs(t)
+	ccfg.MinVersion, ccfg.MaxVersion = version, version
+	fd, raw := tcpFds(t, b)
+	ev := newEvents()
+	bev := makeServer(t, b, fd, scfg, 0, ev)
+	c := tls.Client(raw, ccfg)
+	if err := c.Handshake(); err != nil {
+		t.Fatalf("client handshake: %v", err)
+	}
+	ev.expect(t, Connected)
+	if st, ok := bev.TLSConnectionState(); !ok || st.Version != version {
+		t.Fatalf("TLSConnectionState: %v, version %#x, want %#x", ok, st.Version, version)
+	}
+	for _, size := range []int{1, 1000, 1 << 20} {
+		if err := roundTrip(c, pattern(size, byte(size))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkInvariants(t, b, bev)
 }
 
 // A TLS BufferEvent client connects, shakes hands with a Go crypto/tls
@@ -85,49 +92,6 @@ func TestTLSClientConnectsWritesAndClosesCleanly(t *testing.T) {
 	bev.Free()
 	if err := wait(t, closed, "the server's end"); err != io.EOF {
 		t.Fatalf("the server's read ended with %v, want io.EOF (close_notify)", err)
-	}
-}
-
-// The peer's close_notify ends the stream as Reading|EOF; the socket's
-// end without one is an error, ErrTLSDirtyShutdown, unless the
-// BufferEvent allows a dirty shutdown.
-func TestTLSReportsCleanAndDirtyShutdown(t *testing.T) {
-	for _, tc := range []struct {
-		name       string
-		clean      bool
-		allowDirty bool
-		want       What
-		err        error
-	}{
-		{"close_notify", true, false, Reading | EOF, nil},
-		{"dirty", false, false, Reading | Error, ErrTLSDirtyShutdown},
-		{"dirty allowed", false, true, Reading | EOF, nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			checkLeaks(t)
-			b := startLoop(t)
-			scfg, ccfg := tlsConfigs(t)
-			fd, raw := tcpFds(t, b)
-			ev := newEvents()
-			bev := tlsServer(t, b, fd, scfg, 0, ev)
-			bev.SetAllowDirtyShutdown(tc.allowDirty)
-			c := tls.Client(raw, ccfg)
-			if err := roundTrip(c, []byte("before the end")); err != nil {
-				t.Fatal(err)
-			}
-			ev.expect(t, Connected)
-			if tc.clean {
-				c.CloseWrite() // close_notify
-			} else {
-				raw.CloseWrite() // FIN without close_notify
-			}
-			if w := ev.next(t); w != tc.want {
-				t.Fatalf("event %v, want %v", w, tc.want)
-			}
-			if err := bev.Err(); tc.err != nil && !errors.Is(err, tc.err) {
-				t.Fatalf("Err %v, want %v", err, tc.err)
-			}
-		})
 	}
 }
 

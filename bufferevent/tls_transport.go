@@ -14,7 +14,11 @@ import (
 // connection and the ciphertext on its way in and out. crypto/tls reads and
 // writes a net.Conn; here that is tlsTransport, which reads from rawIn and
 // writes to rawOut, while the BufferEvent moves ciphertext between them and
-// the socket with the same events, timeouts and readv/writev as plain data.
+// the socket with the same events, timeouts and readv/writev as plain data
+// (NewTLS: readSocket, writeSocket), or, for a TLS filter, between them and
+// its underlying BufferEvent's Input and Output (NewTLSFilter: takeIn,
+// giveOut). Everything else, the handshake goroutine included, is the same
+// for both.
 //
 // crypto/tls cannot be driven by readiness during the handshake: a read
 // that finds no data fails the handshake for good. So the handshake runs on
@@ -30,7 +34,7 @@ type tlsConn struct {
 	// handshake goroutine hands it to the loop after each write.
 	flushFn func()
 
-	mu   sync.Mutex // guards what follows; taken after bev.mu, never before
+	mu   sync.Mutex // guards what follows; taken after bev.mu (and after a TLS filter's underlying's), never before
 	cond sync.Cond  // signalled when rawIn grows, the input ends or the conn closes
 
 	rawIn, rawOut Buffer
@@ -42,8 +46,12 @@ type tlsConn struct {
 	handshakeDone bool  // the handshake succeeded (loop's goroutine, under bev.mu)
 	allowDirty    bool  // report the end without close_notify as EOF (under bev.mu)
 	handshakeErr  error // why the handshake failed (under bev.mu)
-	sockErr       error // the socket's read error that ended rawIn (under bev.mu)
+	sockErr       error // the socket's (or underlying's) read error that ended rawIn (under bev.mu)
 	notifySent    bool  // close_notify is written (under bev.mu)
+	// unread: crypto/tls may hold plaintext or a record not yet read, or
+	// the end of rawIn is not yet seen, so a TLS filter's next step reads
+	// even with rawIn empty (under bev.mu).
+	unread bool
 }
 
 // errWouldBlock is what a transport read returns to crypto/tls when the
@@ -143,6 +151,41 @@ func (t *tlsConn) writeSocket(fd, max int) (n int, left bool, err error) {
 	}
 	n, err = t.rawOut.writeFd(fd, max, true)
 	return n, t.rawOut.Len() > 0, err
+}
+
+// takeIn moves all of src, the underlying's Input of a TLS filter, into
+// rawIn: the other transport, next to readSocket. A waiting handshake
+// wakes up. It returns how much moved; nothing once the conn is closed.
+func (t *tlsConn) takeIn(src *Buffer) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return 0
+	}
+	n := t.rawIn.addBuffer(src)
+	if n > 0 {
+		t.cond.Broadcast()
+	}
+	return n
+}
+
+// giveOut moves all of rawOut to the end of dst, the underlying's Output
+// of a TLS filter (or the close_notify kept for it), next to writeSocket.
+// It returns how much moved.
+func (t *tlsConn) giveOut(dst *Buffer) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return dst.addBuffer(&t.rawOut)
+}
+
+// endInput records that no more ciphertext will come into rawIn (a TLS
+// filter's underlying reached its end or failed), and wakes a waiting
+// handshake, which then fails.
+func (t *tlsConn) endInput() {
+	t.mu.Lock()
+	t.inEnd = true
+	t.cond.Broadcast()
+	t.mu.Unlock()
 }
 
 // pendingOut is how much ciphertext waits to be written.

@@ -234,8 +234,9 @@ func TestSetWatermarkRejectsBadValues(t *testing.T) {
 	}
 }
 
-// Lowering the high watermark below what Input holds stops reading at
-// once; draining Input on the loop (not through Read) starts it again.
+// Lowering the high watermark below what Input holds stops reading (the
+// loop's next look at Input, before any read); draining Input on the loop
+// (not through Read) starts it again.
 func TestLoweredHighWatermarkSuspendsAndDrainResumes(t *testing.T) {
 	checkLeaks(t)
 	b := startLoop(t)
@@ -250,6 +251,12 @@ func TestLoweredHighWatermarkSuspendsAndDrainResumes(t *testing.T) {
 	if err := bev.SetWatermark(event.Read, 0, 50); err != nil {
 		t.Fatal(err)
 	}
+	settle(t, b)
+	onLoop(t, b, func() {
+		if p, _ := bev.rev.Pending(event.Read); p != 0 {
+			t.Errorf("read event: got pending %v with Input above the new high watermark, want not pending", p)
+		}
+	})
 	unix.Write(peer, make([]byte, 10))
 	settle(t, b)
 	if len(reads) != 0 {

@@ -27,6 +27,7 @@ type Base struct {
 
 	// Fixed at creation.
 	poller   poller.Poller
+	receiver poller.Receiver // the poller, if it receives for Recv events; else nil
 	waker    *poller.Waker
 	features Feature
 	maxFd    int
@@ -107,6 +108,9 @@ func NewBaseWithConfig(cfg Config) (*Base, error) {
 		events:   make([]poller.Event, minEvents),
 		precise:  cfg.PreciseTimer,
 		fallback: fallback,
+	}
+	if r, ok := p.(poller.Receiver); ok && r.CanRecv() {
+		b.receiver = r
 	}
 	return b, nil
 }

@@ -84,6 +84,13 @@
 // deleted (the poll holds the file), and readiness reaches a nonblocking
 // loop a few microseconds after it happens when the poll was armed from
 // another thread.
+//
+// A Read event with Recv on a stream socket lets io_uring receive for it: a
+// multishot recv fills buffers from one ring the base lends the kernel, the
+// event fires once data has arrived, and (*Base).Recv copies it out, so a
+// message costs no read(2). On the other backends (and kernels before 6.3)
+// Recv changes nothing and (*Base).Recv is read(2); Base.Receives says which.
+//
 // Several events may watch one descriptor; their interest is counted and
 // the kernel is told only when the total changes, batched until the loop
 // next waits, so deleting and re-adding an event costs no system call. ET

@@ -137,6 +137,8 @@ func checkNew(b *Base, fd int, what Flag, cb Callback) error {
 		return fmt.Errorf("%w: Signal with %v", ErrBadFlags, what&(ioFlags|ET))
 	case what&Signal != 0:
 		return checkSignal(fd)
+	case what&Recv != 0 && what&Read == 0:
+		return fmt.Errorf("%w: Recv needs Read", ErrBadFlags)
 	case what&ET != 0 && what&(Read|Write) == 0:
 		return fmt.Errorf("%w: ET needs Read or Write", ErrBadFlags)
 	case what&ioFlags != 0 && (fd < 0 || fd > 1<<30):

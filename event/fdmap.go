@@ -33,9 +33,15 @@ type fdSlot struct {
 	gen     uint32
 	want    poller.Interest
 	have    poller.Interest
-	changed bool // fd is on base.changes
-	verify  bool // re-register even if want == have
+	flags   uint8 // slotChanged, slotVerify, slotRecv
 }
+
+// fdSlot flags, packed to keep the slot at 24 bytes.
+const (
+	slotChanged = 1 << iota // fd is on base.changes
+	slotVerify              // re-register even if want == have
+	slotRecv                // the Read events have Recv: all or none of them
+)
 
 // full reports whether one more event like ev would overflow a count.
 func (s *fdSlot) full(ev *Event) bool {
@@ -58,6 +64,9 @@ func (s *fdSlot) interest() poller.Interest {
 	}
 	if i != 0 && s.nET > 0 {
 		i |= poller.ET
+	}
+	if s.nRead > 0 && s.flags&slotRecv != 0 {
+		i |= poller.Recv
 	}
 	return i
 }
@@ -95,6 +104,17 @@ func (b *Base) fdInsert(ev *Event) error {
 	if s.full(ev) {
 		return fmt.Errorf("%w: fd %d", ErrTooManyEvents, fd)
 	}
+	if ev.events&Read != 0 {
+		recv := ev.events&Recv != 0
+		switch {
+		case s.nRead == 0 && recv:
+			s.flags |= slotRecv
+		case s.nRead == 0:
+			s.flags &^= slotRecv
+		case recv != (s.flags&slotRecv != 0):
+			return fmt.Errorf("%w: fd %d", ErrMixedRecv, fd)
+		}
+	}
 	if s.head == nil && (ev.slotGen != s.gen || ev.slotGen == 0) {
 		// A different owner starts watching the number: tag it anew.
 		s.gen++
@@ -102,7 +122,7 @@ func (b *Base) fdInsert(ev *Event) error {
 			s.gen = 1
 		}
 		if s.have != 0 {
-			s.verify = true
+			s.flags |= slotVerify
 		}
 	}
 	ev.slotGen = s.gen
@@ -151,7 +171,7 @@ func (b *Base) concurrentUpdate() bool { return b.poller.Concurrent() }
 // wake-up needed); otherwise it waits for the flush before the next wait,
 // and a loop sleeping in the kernel is woken to make it.
 func (b *Base) noteChange(fd int, s *fdSlot) {
-	if s.want == s.have && !s.verify {
+	if s.want == s.have && s.flags&slotVerify == 0 {
 		return
 	}
 	if b.polling {
@@ -161,8 +181,8 @@ func (b *Base) noteChange(fd int, s *fdSlot) {
 		}
 		b.wakeLocked()
 	}
-	if !s.changed {
-		s.changed = true
+	if s.flags&slotChanged == 0 {
+		s.flags |= slotChanged
 		b.changes = append(b.changes, int32(fd))
 	}
 }
@@ -171,7 +191,7 @@ func (b *Base) noteChange(fd int, s *fdSlot) {
 func (b *Base) flushChanges() {
 	for _, fd := range b.changes {
 		s := b.fds.get(int(fd))
-		s.changed = false
+		s.flags &^= slotChanged
 		b.applyLater(int(fd), s)
 	}
 	b.changes = b.changes[:0]
@@ -180,11 +200,11 @@ func (b *Base) flushChanges() {
 // apply tells the backend about fd's interest. If the backend refuses, the
 // slot is left unregistered.
 func (b *Base) apply(fd int, s *fdSlot) error {
-	if s.want == s.have && !s.verify {
+	if s.want == s.have && s.flags&slotVerify == 0 {
 		return nil
 	}
 	err := b.poller.Update(fd, s.gen, s.have, s.want)
-	s.verify = false
+	s.flags &^= slotVerify
 	if err != nil {
 		s.have = 0
 		return err

@@ -14,10 +14,20 @@ const (
 	Persist Flag = 0x10 // EV_PERSIST: stay pending after firing
 	ET      Flag = 0x20 // EV_ET: edge-triggered (epoll only)
 	Closed  Flag = 0x80 // EV_CLOSED: the peer closed its end (EPOLLRDHUP)
+
+	// Recv, with Read, lets the backend receive the data itself: on
+	// io_uring a multishot recv reads into buffers lent to the kernel,
+	// and the event fires once data (or the end of the stream, or an
+	// error) has arrived, with no read(2) left to make; take the data
+	// with (*Base).Recv. Elsewhere the bit changes nothing and
+	// (*Base).Recv is read(2), so code written for it runs on every
+	// backend. It is levent's own, not libevent's. For stream sockets;
+	// the Read events on one descriptor must all have it or all lack it.
+	Recv Flag = 0x100
 )
 
 // allFlags is every bit New accepts.
-const allFlags = Timeout | Read | Write | Signal | Persist | ET | Closed
+const allFlags = Timeout | Read | Write | Signal | Persist | ET | Closed | Recv
 
 // ioFlags are the conditions that need a descriptor.
 const ioFlags = Read | Write | Closed
@@ -27,7 +37,7 @@ var flagNames = []struct {
 	name string
 }{
 	{Timeout, "Timeout"}, {Read, "Read"}, {Write, "Write"}, {Signal, "Signal"},
-	{Persist, "Persist"}, {ET, "ET"}, {Closed, "Closed"},
+	{Persist, "Persist"}, {ET, "ET"}, {Closed, "Closed"}, {Recv, "Recv"},
 }
 
 // String returns the set bits joined with '|', such as "Read|Persist",

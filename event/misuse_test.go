@@ -224,7 +224,8 @@ func TestFlagStrings(t *testing.T) {
 		Timeout | Write | ET:    "Timeout|Write|ET",
 		Closed | 0x40:           "Closed|0x40",
 		Signal:                  "Signal",
-		Read | Write | 0x100:    "Read|Write|0x100",
+		Read | Write | 0x200:    "Read|Write|0x200",
+		Read | Recv:             "Read|Recv",
 		Timeout | Read | Closed: "Timeout|Read|Closed",
 	} {
 		if got := f.String(); got != want {

@@ -24,6 +24,8 @@ import (
 //	bit 1  Out    writable (EPOLLOUT / POLLOUT)
 //	bit 2  RDHup  peer closed its writing half (EPOLLRDHUP, POLLRDHUP)
 //	bit 3  ET     edge-triggered; epoll only; applies to the whole descriptor
+//	bit 4  Recv   with In: the backend receives the data itself and holds
+//	              it for Recv (io_uring); the others ignore the bit
 type Interest uint8
 
 // Interest bits.
@@ -32,6 +34,7 @@ const (
 	Out
 	RDHup
 	ET
+	Recv
 )
 
 // Ready is what Wait reports for one descriptor.
@@ -91,6 +94,24 @@ type Poller interface {
 	// goroutine is blocked in Wait (epoll: yes; poll: no, the kernel
 	// holds the array).
 	Concurrent() bool
+}
+
+// Receiver is implemented by a backend that can receive on a socket by
+// itself (io_uring: a multishot recv into buffers it lends the kernel).
+// A descriptor registered with In|Recv is reported readable when data, the
+// end of the stream or an error has arrived, and the data is taken with
+// Recv instead of read(2). Backends without it ignore the Recv bit, and
+// the data stays in the socket for read(2).
+type Receiver interface {
+	// CanRecv reports whether the Recv bit takes effect: the kernel has
+	// what it needs.
+	CanRecv() bool
+	// Recv copies received data for fd into p, as read(2) would:
+	// it returns n > 0, or 0, nil at the end of the stream, or the
+	// errno the receive failed with, or unix.EAGAIN when nothing is
+	// there yet. On a descriptor with nothing held for it and no
+	// receive in the kernel it is read(2) itself.
+	Recv(fd int, p []byte) (int, error)
 }
 
 // ErrUnsupported is returned where the platform has no backend yet.

@@ -35,5 +35,8 @@ func FineSleep() {}
 // TimerSlack returns ErrUnsupported.
 func TimerSlack() (int, error) { return 0, ErrUnsupported }
 
+// Read is read(2); there is none here.
+func Read(fd int, p []byte) (int, error) { return 0, ErrUnsupported }
+
 // OptInMethods lists the backends chosen only by name: none here.
 func OptInMethods() []string { return nil }

@@ -42,7 +42,8 @@ import (
 // never a pointer:
 //
 //	bit  63     1 = the completion of a POLL_REMOVE itself, ignored
-//	bits 62..32 sequence of the registration (31 bits, per descriptor)
+//	bit  62     0 (1: a recv, see uring_recv_linux.go)
+//	bits 61..32 sequence of the registration (30 bits, per descriptor)
 //	bits 31..0  descriptor number
 //
 // A completion whose sequence is not the descriptor's current one belongs
@@ -88,20 +89,31 @@ type uring struct {
 	epoch    uint32    // counts reaps, so a descriptor is reported once per Wait
 	skipCQE  uint8     // IOSQE_CQE_SKIP_SUCCESS where the kernel has it, else 0
 
+	// Receiving in the kernel (uring_recv_linux.go); pbuf is nil when
+	// the kernel cannot, and the Recv bit is then ignored.
+	pbuf     *pbufRing
+	rxs      []*recvState // by uringFd.rxi; rxs[0] is unused
+	recvArms []int32      // descriptors whose recv is to be added at the next flush
+	backlog  []int32      // descriptors that may hold received data
+	starved  []int32      // descriptors whose recv ENOBUFS ended
+
 	ts  kernelTimespec // Wait's timeout and its argument block: fields, not
 	arg getEventsArg   // locals, so that they do not escape per call
 }
 
-// uringFd is the backend's record of one descriptor.
+// uringFd is the backend's record of one descriptor. It is 24 bytes, one
+// per descriptor number up to the largest in use, which every idle
+// connection pays for: hence the narrow fields.
 type uringFd struct {
-	seq   uint32 // sequence of the current registration, 31 bits
+	seq   uint32 // sequence of the current registration, 30 bits
 	gen   uint32 // the base's generation, reported back
-	mask  uint32 // poll events asked for: POLLIN, POLLOUT, POLLRDHUP
+	mark  uint32 // the epoch of the last reap that reported fd ...
+	at    uint16 // ... and the index of its report in that Wait's events
+	mask  uint16 // poll events asked for: POLLIN, POLLOUT, POLLRDHUP
 	mode  uint8  // modeOff, modeLevel, modeEdge or modeParked
 	armed bool   // a request with seq is in the kernel or in the SQ
 	onArm bool   // fd is on the arms list
-	mark  uint32 // the epoch of the last reap that reported fd ...
-	at    int32  // ... and the index of its report in that Wait's events
+	rxi   uint32 // index of fd's recvState in uring.rxs; 0 until first asked for
 }
 
 // Registration modes.
@@ -113,10 +125,11 @@ const (
 )
 
 const (
-	udRemove  = 1 << 63 // user_data of a POLL_REMOVE's own completion
-	seqMask   = 1<<31 - 1
-	cqeSkipOK = 1 << 6 // IOSQE_CQE_SKIP_SUCCESS
-	featSkip  = 1 << 11
+	maxReports = 1<<16 - 1 // reports one Wait makes at most
+	udRemove   = 1 << 63   // user_data of a POLL_REMOVE's own completion
+	seqMask    = 1<<30 - 1
+	cqeSkipOK  = 1 << 6 // IOSQE_CQE_SKIP_SUCCESS
+	featSkip   = 1 << 11
 )
 
 // Default ring sizes: the SQ holds the changes of one iteration (more are
@@ -143,6 +156,12 @@ func openURingSized(sq, cq uint32) (*uring, error) {
 	p := &uring{r: r}
 	if features&featSkip != 0 {
 		p.skipCQE = cqeSkipOK
+	}
+	if features&featRegRegRing != 0 && r.supports(opRecv) && r.supports(opAsyncCancel) {
+		// Multishot recv came in Linux 6.0; REG_REG_RING (6.3) is the
+		// first feature bit that says the kernel is at least that new.
+		// Without a buffer ring the backend only reports readiness.
+		p.pbuf, _ = newPbufRing(r.fd, pbufCount, pbufSize)
 	}
 	return p, nil
 }
@@ -183,11 +202,21 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 	st := &p.fds[fd]
 	p.cancel(int32(fd), st)
 	st.seq = (st.seq + 1) & seqMask
-	if new == 0 {
+	st.gen = gen
+	// With Recv, In is served by the kernel's receive, and the poll
+	// watches only for the rest.
+	recv := p.pbuf != nil && new&(In|Recv) == In|Recv
+	if recv || st.rxi != 0 {
+		p.recvUpdate(int32(fd), st, gen, recv, new&ET != 0)
+	}
+	if recv {
+		new &^= In
+	}
+	if new&(In|Out|RDHup) == 0 {
 		st.mode = modeOff
 		return p.submitIfSleeping()
 	}
-	st.gen, st.mask = gen, uringMask(new)
+	st.mask = uint16(uringMask(new))
 	st.mode = modeLevel
 	if new&ET != 0 {
 		st.mode = modeEdge
@@ -234,9 +263,16 @@ func (p *uring) flush() error {
 			p.removes = append(p.removes[:0], p.removes[i:]...)
 			return err
 		}
-		*s = sqe{opcode: opPollRemove, flags: p.skipCQE, fd: -1, addr: ud, userData: udRemove}
+		op := uint8(opPollRemove)
+		if ud&udRecv != 0 {
+			op = opAsyncCancel
+		}
+		*s = sqe{opcode: op, flags: p.skipCQE, fd: -1, addr: ud, userData: udRemove}
 	}
 	p.removes = p.removes[:0]
+	if err := p.flushRecvArms(); err != nil {
+		return err
+	}
 	for i, fd := range p.arms {
 		st := &p.fds[fd]
 		if st.mode == modeOff || st.armed {
@@ -253,7 +289,7 @@ func (p *uring) flush() error {
 		if st.mode != modeLevel {
 			flags = pollAddMulti
 		}
-		*s = sqe{opcode: opPollAdd, fd: fd, opFlags: st.mask, len: flags, userData: userData(fd, st.seq)}
+		*s = sqe{opcode: opPollAdd, fd: fd, opFlags: uint32(st.mask), len: flags, userData: userData(fd, st.seq)}
 	}
 	p.arms = p.arms[:0]
 	return nil
@@ -305,6 +341,10 @@ func (p *uring) Wait(events []Event, timeout time.Duration) (int, error) {
 		return 0, os.NewSyscallError("io_uring_enter", unix.EINVAL)
 	}
 	for {
+		timeout := timeout
+		if p.backlogWaiting() {
+			timeout = 0 // received data waits to be reported: do not sleep
+		}
 		if err := p.flush(); err != nil {
 			if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EBUSY) {
 				return 0, err
@@ -377,8 +417,21 @@ func (p *uring) sleep(toSubmit uint32, timeout time.Duration) error {
 // reap turns completions into reports, at most len(events), one per
 // descriptor (later completions for a descriptor already reported merge
 // into its report), and moves overflowed completions into the CQ while
-// there is room.
+// there is room; then it reports the descriptors whose received data
+// still waits.
 func (p *uring) reap(events []Event) int {
+	if len(events) > maxReports {
+		events = events[:maxReports] // uringFd.at is 16 bits
+	}
+	n := p.reapCQ(events)
+	if len(p.backlog) > 0 {
+		p.reportBacklog(events, &n)
+	}
+	return n
+}
+
+// reapCQ is reap's part that consumes the CQ.
+func (p *uring) reapCQ(events []Event) int {
 	if p.epoch++; p.epoch == 0 {
 		for i := range p.fds {
 			p.fds[i].mark = 0
@@ -414,6 +467,9 @@ func (p *uring) complete(c *cqe, events []Event, n *int) bool {
 	if c.userData&udRemove != 0 {
 		return true
 	}
+	if c.userData&udRecv != 0 {
+		return p.completeRecv(c, events, n)
+	}
 	fd, seq := int32(uint32(c.userData)), uint32(c.userData>>32)
 	if int(fd) >= len(p.fds) {
 		return true
@@ -433,7 +489,7 @@ func (p *uring) complete(c *cqe, events []Event, n *int) bool {
 		// poll(2) reports POLLNVAL.
 		ready = ReadyErr
 	default:
-		ready = uringReady(uint32(c.res), st.mask)
+		ready = uringReady(uint32(c.res), uint32(st.mask))
 	}
 	if ready != 0 && st.mark != p.epoch && *n == len(events) {
 		return false
@@ -458,17 +514,22 @@ func (p *uring) complete(c *cqe, events []Event, n *int) bool {
 	if !st.armed {
 		p.arm(fd, st)
 	}
-	if ready == 0 {
-		return true
+	if ready != 0 {
+		p.report(fd, st, ready, events, n)
 	}
+	return true
+}
+
+// report adds ready to fd's report in this Wait, making the report if it
+// is the first; events has room for it (the caller checked).
+func (p *uring) report(fd int32, st *uringFd, ready Ready, events []Event, n *int) {
 	if st.mark == p.epoch {
 		events[st.at].Ready |= ready
-		return true
+		return
 	}
-	st.mark, st.at = p.epoch, int32(*n)
+	st.mark, st.at = p.epoch, uint16(*n)
 	events[*n] = Event{Fd: fd, Gen: st.gen, Ready: ready}
 	*n++
-	return true
 }
 
 // uringReady translates a poll result, keeping only what mask asked for
@@ -486,6 +547,10 @@ func (p *uring) Close() error {
 		return nil
 	}
 	err := p.r.close()
-	p.r, p.fds, p.removes, p.arms = nil, nil, nil, nil
+	if p.pbuf != nil {
+		p.pbuf.unmap() // no request can write into it once the ring is closed
+	}
+	p.r, p.fds, p.removes, p.arms, p.pbuf = nil, nil, nil, nil, nil
+	p.recvArms, p.backlog, p.starved, p.rxs = nil, nil, nil, nil
 	return err
 }

@@ -46,6 +46,8 @@ type ring struct {
 	cqTail *uint32
 	cqMask uint32
 	cqes   []cqe
+
+	ops uint64 // bit i: the kernel supports opcode i (probed)
 }
 
 // newRing sets up a ring with sqEntries submission and cqEntries completion
@@ -110,6 +112,11 @@ func (r *ring) probe() error {
 	if _, err := uringRegister(r.fd, registerProbe, unsafe.Pointer(&pr), probeOps); err != nil {
 		return unavailable("io_uring_register", err)
 	}
+	for i := 0; i < int(pr.opsLen) && i < 64; i++ {
+		if pr.ops[i].flags&probeSupported != 0 {
+			r.ops |= 1 << pr.ops[i].op
+		}
+	}
 	for _, op := range [...]struct {
 		code uint8
 		name string
@@ -120,6 +127,9 @@ func (r *ring) probe() error {
 	}
 	return nil
 }
+
+// supports reports whether the kernel has opcode op.
+func (r *ring) supports(op uint8) bool { return op < 64 && r.ops&(1<<op) != 0 }
 
 // queued is how many filled SQEs the kernel has not consumed yet.
 func (r *ring) queued() uint32 { return r.tail - atomic.LoadUint32(r.sqHead) }

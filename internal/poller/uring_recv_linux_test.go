@@ -1,0 +1,378 @@
+package poller
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// openRecvT opens an io_uring backend that receives in the kernel, with
+// count buffers of size bytes, or skips where the kernel cannot.
+func openRecvT(t *testing.T, count uint16, size int) *uring {
+	t.Helper()
+	savedCount, savedSize := pbufCount, pbufSize
+	pbufCount, pbufSize = count, size
+	defer func() { pbufCount, pbufSize = savedCount, savedSize }()
+	p := openURingT(t, 64, 256)
+	if !p.CanRecv() {
+		t.Skip("this kernel has no multishot recv with a provided buffer ring (Linux 6.3 or later is needed)")
+	}
+	return p
+}
+
+// recvAll takes everything held for fd now, failing on an error.
+func recvAll(t *testing.T, p *uring, fd int) (got []byte, eof bool) {
+	t.Helper()
+	buf := make([]byte, 100)
+	for {
+		n, err := p.Recv(fd, buf)
+		switch {
+		case err == unix.EAGAIN:
+			return got, false
+		case err != nil:
+			t.Fatalf("Recv(%d): %v", fd, err)
+		case n == 0:
+			return got, true
+		}
+		got = append(got, buf[:n]...)
+	}
+}
+
+// recvUntil waits and receives on fd until want has arrived.
+func recvUntil(t *testing.T, p *uring, fd int, want []byte) {
+	t.Helper()
+	var got []byte
+	deadline := time.Now().Add(long)
+	for len(got) < len(want) && time.Now().Before(deadline) {
+		if _, ok := waitEvents(t, p, 50*time.Millisecond)[int32(fd)]; ok {
+			b, _ := recvAll(t, p, fd)
+			got = append(got, b...)
+		}
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("received %d bytes %.40q..., want %d bytes %.40q...", len(got), got, len(want), want)
+	}
+}
+
+// The kernel's receive reports the descriptor readable and Recv returns
+// the data, then EAGAIN, then, after the peer closes, the end of stream,
+// and keeps returning it, as read(2) does.
+func TestURingRecvDeliversDataThenEOF(t *testing.T) {
+	p := openRecvT(t, 8, 4096)
+	a, b := socketpair(t)
+	update(t, p, a, 1, 0, In|Recv)
+	write(t, b, "hello")
+	e := waitFor(t, p, a)
+	if e.Ready&ReadyIn == 0 || e.Gen != 1 {
+		t.Fatalf("report %+v, want ReadyIn with gen 1", e)
+	}
+	if got, eof := recvAll(t, p, a); string(got) != "hello" || eof {
+		t.Fatalf("Recv got %q, eof %v; want hello, no eof", got, eof)
+	}
+	// Nothing was left in the socket for read(2): the kernel took it.
+	if n, err := unix.Read(a, make([]byte, 8)); err != unix.EAGAIN {
+		t.Fatalf("read(2) after Recv = %d, %v; want EAGAIN", n, err)
+	}
+	unix.Shutdown(b, unix.SHUT_WR)
+	waitFor(t, p, a)
+	for i := 0; i < 2; i++ {
+		if got, eof := recvAll(t, p, a); len(got) != 0 || !eof {
+			t.Fatalf("Recv after shutdown got %q, eof %v; want the end of stream", got, eof)
+		}
+	}
+	// The end stays reported until the registration goes, as a closed
+	// socket stays readable.
+	if _, ok := poll0(t, p)[int32(a)]; !ok {
+		t.Fatal("end of stream not reported again")
+	}
+	update(t, p, a, 1, In|Recv, 0)
+	mustNotReport(t, p, a, "after removal")
+}
+
+// Data left unread is reported at every Wait until taken: level-triggered.
+func TestURingRecvIsLevelTriggered(t *testing.T) {
+	p := openRecvT(t, 8, 4096)
+	a, b := socketpair(t)
+	update(t, p, a, 1, 0, In|Recv)
+	write(t, b, "0123456789")
+	waitFor(t, p, a)
+	buf := make([]byte, 4)
+	var got []byte
+	for i := 0; i < 3; i++ {
+		if i > 0 {
+			if _, ok := poll0(t, p)[int32(a)]; !ok {
+				t.Fatalf("after taking %q, the rest was not reported", got)
+			}
+		}
+		n, err := p.Recv(a, buf)
+		if err != nil {
+			t.Fatalf("Recv: %v", err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if string(got) != "0123456789" {
+		t.Fatalf("got %q", got)
+	}
+	mustNotReport(t, p, a, "everything was taken")
+}
+
+// Reading stopped (In dropped) keeps what the kernel received, out of the
+// buffer ring, and gives it back in order when reading resumes under the
+// same generation, before what arrives after.
+func TestURingRecvKeepsDataWhileReadingStops(t *testing.T) {
+	p := openRecvT(t, 4, 4096)
+	a, b := socketpair(t)
+	update(t, p, a, 7, 0, In|Recv)
+	write(t, b, "first ")
+	waitFor(t, p, a)
+	update(t, p, a, 7, In|Recv, Out) // reading stops, writing watched
+	if free := p.freeBuffers(); free != 4 {
+		t.Errorf("%d of 4 buffers lent to the kernel after reading stopped, want all", free)
+	}
+	write(t, b, "second ")
+	time.Sleep(20 * time.Millisecond) // let a cancellation and a receive race
+	update(t, p, a, 7, Out, 0)
+	update(t, p, a, 7, 0, In|Recv)
+	write(t, b, "third")
+	recvUntil(t, p, a, []byte("first second third"))
+}
+
+// A reused number under a new generation never gets the earlier owner's
+// data, and the earlier owner's buffers come back.
+func TestURingRecvNewOwnerGetsNoStaleData(t *testing.T) {
+	p := openRecvT(t, 4, 4096)
+	a, b := rawSocketpair(t)
+	update(t, p, a, 1, 0, In|Recv)
+	write(t, b, "old owner's")
+	waitFor(t, p, a)
+	update(t, p, a, 1, In|Recv, 0)
+	unix.Close(a)
+	unix.Close(b)
+	c, d := socketpair(t)
+	if c != a {
+		t.Skipf("the number %d was not reused (got %d)", a, c)
+	}
+	update(t, p, c, 2, 0, In|Recv)
+	mustNotReport(t, p, c, "new owner, nothing sent")
+	if n, err := p.Recv(c, make([]byte, 64)); err != unix.EAGAIN {
+		t.Fatalf("new owner's Recv = %d, %v; want EAGAIN", n, err)
+	}
+	write(t, d, "new")
+	recvUntil(t, p, c, []byte("new"))
+	if free := p.freeBuffers(); free != 4 {
+		t.Errorf("%d of 4 buffers lent to the kernel, want all", free)
+	}
+}
+
+// With fewer buffers than connections sending, receives end with ENOBUFS
+// and resume as buffers come back: every byte arrives, in order.
+func TestURingRecvSurvivesBufferExhaustion(t *testing.T) {
+	p := openRecvT(t, 2, 64)
+	const conns, size = 6, 5000
+	a := make([]int, conns)
+	want := make([][]byte, conns)
+	got := make([][]byte, conns)
+	for i := range a {
+		var b int
+		a[i], b = socketpair(t)
+		update(t, p, a[i], uint32(i+1), 0, In|Recv)
+		want[i] = bytes.Repeat([]byte(fmt.Sprintf("<%d:%04d>", i, i)), size/8)
+		if n, err := unix.Write(b, want[i]); err != nil || n != len(want[i]) {
+			t.Fatalf("write: %d, %v", n, err)
+		}
+	}
+	deadline := time.Now().Add(long)
+	done := 0
+	for done < conns && time.Now().Before(deadline) {
+		done = 0
+		for fd := range waitEvents(t, p, 50*time.Millisecond) {
+			for i := range a {
+				if int32(a[i]) == fd {
+					b, _ := recvAll(t, p, a[i])
+					got[i] = append(got[i], b...)
+				}
+			}
+		}
+		for i := range a {
+			if len(got[i]) >= len(want[i]) {
+				done++
+			}
+		}
+	}
+	for i := range a {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Errorf("conn %d: got %d bytes, want %d (equal prefix: %v)", i, len(got[i]), len(want[i]), bytes.HasPrefix(want[i], got[i]))
+		}
+	}
+}
+
+// A receive wanted while every buffer is out waits on the starved list,
+// and Recv giving one back re-arms it even while another goroutine sleeps
+// in Wait.
+func TestURingRecvStarvedIsRearmedWhileWaitSleeps(t *testing.T) {
+	p := openRecvT(t, 1, 64)
+	a, b := socketpair(t)
+	c, d := socketpair(t)
+	// Edge-triggered, so that a's unread data does not keep the Wait
+	// below from sleeping.
+	update(t, p, a, 1, 0, In|Recv|ET)
+	update(t, p, c, 2, 0, In|Recv)
+	write(t, b, "takes the only buffer")
+	waitFor(t, p, a)
+	write(t, d, "waits for it")
+	time.Sleep(20 * time.Millisecond)
+	waitEvents(t, p, 0) // c's receive ends with ENOBUFS here
+	events := make([]Event, 8)
+	done := waitUntilReported(p, events)
+	awaitBlockedWait(t, done, d)
+	if got, _ := recvAll(t, p, a); string(got) != "takes the only buffer" {
+		t.Fatalf("a got %q", got)
+	}
+	select {
+	case r := <-done:
+		if r.err != nil || r.n != 1 || events[0].Fd != int32(c) {
+			t.Fatalf("the sleeping Wait reported %v (%v), want fd %d", events[:r.n], r.err, c)
+		}
+	case <-time.After(long):
+		t.Fatal("the starved receive was not re-armed")
+	}
+	if got, _ := recvAll(t, p, c); string(got) != "waits for it" {
+		t.Fatalf("c got %q", got)
+	}
+}
+
+// Recv on a descriptor the backend receives nothing for is read(2).
+func TestURingRecvWithoutRegistrationReads(t *testing.T) {
+	p := openRecvT(t, 4, 4096)
+	a, b := socketpair(t)
+	write(t, b, "plain")
+	buf := make([]byte, 16)
+	if n, err := p.Recv(a, buf); err != nil || string(buf[:n]) != "plain" {
+		t.Fatalf("Recv = %q, %v", buf[:n], err)
+	}
+}
+
+// A large stream arrives whole and in order through 16 KiB buffers, with
+// the reader taking it in odd-sized pieces.
+func TestURingRecvLargeStreamInOrder(t *testing.T) {
+	p := openRecvT(t, 16, 16<<10)
+	a, b := socketpair(t)
+	update(t, p, a, 1, 0, In|Recv)
+	want := make([]byte, 3<<20)
+	for i := range want {
+		want[i] = byte(i * 7 / 3)
+	}
+	go func() {
+		fd, _ := unix.Dup(b)
+		defer unix.Close(fd)
+		for off := 0; off < len(want); {
+			n, err := unix.Write(fd, want[off:])
+			if err == unix.EAGAIN {
+				time.Sleep(100 * time.Microsecond)
+				continue
+			}
+			if err != nil {
+				return
+			}
+			off += n
+		}
+	}()
+	var got []byte
+	buf := make([]byte, 1237)
+	deadline := time.Now().Add(long)
+	for len(got) < len(want) && time.Now().Before(deadline) {
+		if _, ok := waitEvents(t, p, 50*time.Millisecond)[int32(a)]; !ok {
+			continue
+		}
+		n, err := p.Recv(a, buf)
+		if err == unix.EAGAIN {
+			continue
+		}
+		if err != nil || n == 0 {
+			t.Fatalf("Recv: %d, %v", n, err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got %d bytes, want %d; equal prefix %v", len(got), len(want), bytes.HasPrefix(want, got))
+	}
+}
+
+// The steady path, a receive completion reaped and taken, allocates
+// nothing.
+func TestURingRecvDoesNotAllocate(t *testing.T) {
+	p := openRecvT(t, 8, 4096)
+	a, b := socketpair(t)
+	update(t, p, a, 1, 0, In|Recv)
+	events := make([]Event, 8)
+	buf := make([]byte, 64)
+	msg := []byte("ping")
+	round := func() {
+		unix.Write(b, msg)
+		for got := 0; got < len(msg); {
+			p.Wait(events, long)
+			n, _ := p.Recv(a, buf)
+			got += n
+		}
+	}
+	round()
+	if allocs := testing.AllocsPerRun(200, round); allocs != 0 {
+		t.Fatalf("%v allocations per received message, want 0", allocs)
+	}
+}
+
+// freeBuffers counts the buffers the kernel holds: lent minus in use.
+func (p *uring) freeBuffers() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	used := 0
+	for _, rx := range p.rxs {
+		if rx != nil {
+			used += len(rx.q)
+		}
+	}
+	return int(p.pbuf.entries) - used
+}
+
+// The per-descriptor record stays at 24 bytes: every idle connection pays
+// for one.
+func TestURingFdRecordSize(t *testing.T) {
+	if n := unsafe.Sizeof(uringFd{}); n > 24 {
+		t.Fatalf("uringFd is %d bytes, want at most 24", n)
+	}
+}
+
+// A receive that runs out of buffers while reading is stopped is armed
+// again when reading resumes: its ENOBUFS, reaped after the buffers came
+// back, must not leave it waiting for a buffer that will never return.
+func TestURingRecvOutOfBuffersWhileStoppedResumes(t *testing.T) {
+	p := openRecvT(t, 1, 64)
+	a, b := socketpair(t)
+	want := bytes.Repeat([]byte("0123456789"), 30)
+	update(t, p, a, 1, 0, In|Recv)
+	p.Wait(make([]Event, 4), 0) // submit the receive
+	write(t, b, string(want))
+	awaitCompletions(t, p, 2) // the only buffer filled, then ENOBUFS
+	update(t, p, a, 1, In|Recv, 0)
+	waitEvents(t, p, 0) // reaps both while reading is stopped
+	update(t, p, a, 1, 0, In|Recv)
+	// One Recv per report, as a BufferEvent reads: the rest must be
+	// reported, not found by a read(2) that happens to follow.
+	var got []byte
+	buf := make([]byte, 64)
+	deadline := time.Now().Add(long)
+	for len(got) < len(want) && time.Now().Before(deadline) {
+		if _, ok := waitEvents(t, p, 50*time.Millisecond)[int32(a)]; ok {
+			if n, err := p.Recv(a, buf); err == nil {
+				got = append(got, buf[:n]...)
+			}
+		}
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got %d of %d bytes", len(got), len(want))
+	}
+}
