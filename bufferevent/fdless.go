@@ -192,6 +192,7 @@ func (bev *BufferEvent) fdlessFlush() {
 // flushed when it returns, as after a socket read.
 func (bev *BufferEvent) runDue(c calls) {
 	if c.read == nil && c.write == nil && c.what == 0 {
+		bev.settleBuffers() // a step that calls nobody may still have released a reference
 		return
 	}
 	bev.mu.Lock()
