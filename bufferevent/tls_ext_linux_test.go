@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"crypto/tls"
 	"io"
+	"testing"
 
 	"github.com/levent-go/levent/event"
-	"testing"
 )
 
 // A TLS BufferEvent's Output takes references and file ranges like any
