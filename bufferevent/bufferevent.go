@@ -228,6 +228,8 @@ func New(b *event.Base, fd int, opts Options) (*BufferEvent, error) {
 	bev := &BufferEvent{base: b, fd: -1, opts: uint8(opts), enabled: event.Write}
 	bev.output.owner = bev
 	bev.input.owner = bev
+	bev.input.setFrozen(frozenEnd) // as bufferevent_socket_new: see Freeze
+	bev.output.setFrozen(frozenFront)
 	if fd >= 0 {
 		if err := bev.setFd(fd); err != nil {
 			return nil, err

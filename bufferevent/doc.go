@@ -56,6 +56,16 @@
 //	BEV_EVENT_*                          Reading, Writing, EOF, Error,
 //	                                     Timeout, Connected (same values)
 //	struct evbuffer                      Buffer
+//	evbuffer_add_reference               (*Buffer).AddReference (release func)
+//	evbuffer_add_file, evbuffer_file_segment_new + _add_file_segment
+//	                                     (*Buffer).AddFile (*os.File, offset,
+//	                                     length, release func); sendfile(2)
+//	                                     on a socket's Output
+//	evbuffer_add_cb / evbuffer_remove_cb (*Buffer).AddCallback, (*BufferCB).Remove
+//	evbuffer_cb_set_flags / _clear_flags (*BufferCB).Enable / Disable
+//	  (EVBUFFER_CB_ENABLED)
+//	struct evbuffer_cb_info              BufferCBInfo
+//	evbuffer_freeze / evbuffer_unfreeze  (*Buffer).Freeze / Unfreeze, ErrFrozen
 //
 // Closures replace void *arg, and errors are Go errors: Err returns the
 // unix.Errno behind an Error event (ECONNRESET, ECONNREFUSED...).
@@ -216,12 +226,20 @@
 //
 // # Differences from libevent
 //
-// Buffer is a growable ring, not a chain of chunks (see Buffer). Read
-// returns only a count. TLS is crypto/tls, not OpenSSL; Free sends
-// close_notify, where libevent leaves SSL_shutdown to the program, and a
-// TLS filter's end of the underlying's stream is told from close_notify
-// by crypto/tls, where libevent reports every EOF of the underlying as an
-// error unless dirty shutdowns are allowed. A RateLimitGroup's
+// Buffer is a growable ring, not a chain of chunks (see Buffer); what
+// AddReference and AddFile add follows the ring's data in order, and
+// Peek, Search and ReadLine over it copy it into the ring. Buffer
+// callbacks are immediate, except that changes a BufferEvent makes to its
+// own buffers are reported after its step, with no lock held (libevent
+// runs them at once with the BufferEvent's recursive lock held); there is
+// no EVBUFFER_CB_NODEFER nor evbuffer_defer_callbacks. A TLS BufferEvent
+// on a socket (NewTLS) freezes its buffers as a socket one does, where
+// libevent's OpenSSL one does not; a TLS filter's, like any filter's, are
+// not frozen. Read returns only a count. TLS is crypto/tls, not OpenSSL;
+// Free sends close_notify, where libevent leaves SSL_shutdown to the
+// program, and a TLS filter's end of the underlying's stream is told from
+// close_notify by crypto/tls, where libevent reports every EOF of the
+// underlying as an error unless dirty shutdowns are allowed. A RateLimitGroup's
 // Free takes its members out instead of requiring it to be empty; a zero
 // minimum share counts as one byte. New and SetFd make a blocking
 // descriptor non-blocking (libevent leaves that to the caller, and a
