@@ -634,6 +634,8 @@ func write[T string | []byte](bev *BufferEvent, p T) (int, error) {
 		return 0, ErrFreed
 	case bev.writeErr() != nil:
 		return 0, bev.writeErr()
+	case bev.work&bsCloseWrite != 0: // the shutdown waits for Output to drain
+		return 0, ErrWriteClosed
 	case len(p) == 0:
 		return 0, nil
 	}
