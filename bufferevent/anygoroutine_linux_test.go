@@ -16,7 +16,7 @@ import (
 
 // fiddle calls the methods documented as safe from any goroutine that
 // change reading and writing (SetWatermark, Enable, SetTimeouts, Disable
-// of nothing), over and over on a goroutine of its own, until the
+// of nothing) and a deferred Trigger, which checks the watermarks, over and over on a goroutine of its own, until the
 // returned stop is called. Those calls must not look at Input and Output,
 // which the loop's callbacks change with no lock held: under -race, a
 // look is reported as a data race. The read high watermark and the write
@@ -38,6 +38,9 @@ func fiddle(t *testing.T, bev *BufferEvent) (stop func()) {
 				bev.Enable(event.Read|event.Write),
 				bev.SetTimeouts(0, time.Duration(i%2)*deadline),
 				bev.Disable(0))
+			if i%16 == 0 && err == nil {
+				err = bev.Trigger(event.Read|event.Write, TriggerDefer)
+			}
 			if err != nil {
 				t.Errorf("call %d from another goroutine: %v", i, err)
 				return
