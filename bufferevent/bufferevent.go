@@ -392,7 +392,7 @@ func (bev *BufferEvent) Enable(what event.Flag) error {
 	if err == nil && f != nil && what&event.Read != 0 {
 		// A filter reads through its underlying BufferEvent, whose
 		// lock is never taken with the filter's held.
-		return f.under.Enable(event.Read)
+		return f.setUnderReading(true)
 	}
 	return err
 }
@@ -420,9 +420,22 @@ func (bev *BufferEvent) enableLocked(what event.Flag) error {
 // progress. Safe from any goroutine.
 func (bev *BufferEvent) Disable(what event.Flag) error {
 	bev.mu.Lock()
+	f, err := bev.disableLocked(what)
+	bev.mu.Unlock()
+	if f != nil {
+		return f.setUnderReading(false)
+	}
+	return err
+}
+
+// disableLocked is Disable under bev's lock. It returns the filter whose
+// underlying must stop reading too, for the caller to tell once the lock
+// is released: a filter that does not read leaves its underlying's data
+// unread, as libevent suspends the underlying's reading, but a TLS
+// filter's handshake reads all the same.
+func (bev *BufferEvent) disableLocked(what event.Flag) (*filterState, error) {
 	if bev.life == lsFreed {
-		bev.mu.Unlock()
-		return ErrFreed
+		return nil, ErrFreed
 	}
 	bev.enabled &^= what & (event.Read | event.Write)
 	if what&event.Read != 0 && bev.life != lsHandshaking {
@@ -431,15 +444,10 @@ func (bev *BufferEvent) Disable(what event.Flag) error {
 	if what&event.Write != 0 && bev.life != lsConnecting {
 		bev.stopWritingLocked()
 	}
-	f := bev.filterLocked()
-	handshaking := bev.life == lsHandshaking
-	bev.mu.Unlock()
-	if f != nil && what&event.Read != 0 && !handshaking { // a TLS filter's handshake reads all the same
-		// A filter that does not read leaves its underlying's data
-		// unread, as libevent suspends the underlying's reading.
-		return f.under.Disable(event.Read)
+	if f := bev.filterLocked(); f != nil && what&event.Read != 0 && bev.life != lsHandshaking {
+		return f, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // startReadingLocked makes the read event pending, or re-arms its timeout,
