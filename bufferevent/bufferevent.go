@@ -244,7 +244,7 @@ func (bev *BufferEvent) setFd(fd int) error {
 	if err := setNonblock(fd); err != nil {
 		return err
 	}
-	if err := bev.rev.Assign(bev.base, fd, event.Read|event.Persist, bev.onRead); err != nil {
+	if err := bev.rev.Assign(bev.base, fd, bev.readFlags(), bev.onRead); err != nil {
 		return err
 	}
 	if err := bev.applyPriorityLocked(&bev.rev); err != nil {
@@ -260,6 +260,17 @@ func (bev *BufferEvent) setFd(fd int) error {
 	}
 	bev.fd = int32(fd)
 	return nil
+}
+
+// readFlags are the read event's: Read|Persist, and Recv where the base
+// receives in the kernel (io_uring), so that the read callback finds the
+// data already read (see recvFd). A TLS BufferEvent reads its records
+// with readv itself.
+func (bev *BufferEvent) readFlags() event.Flag {
+	if bev.base.Receives() && bev.tlsConn() == nil {
+		return event.Read | event.Persist | event.Recv
+	}
+	return event.Read | event.Persist
 }
 
 // writeEvent returns wev, making it on first use; fd must be set.
