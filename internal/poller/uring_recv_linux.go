@@ -32,6 +32,13 @@ import (
 //     and are otherwise ignored. When the generation changes but fstat
 //     says the file is the same one (a new event on the same socket),
 //     nothing is dropped.
+//   - A descriptor holds at most about recvHoldMax bytes: past that its
+//     recv is cancelled, and armed again once Recv has taken the held
+//     data below it. The socket's own buffer then fills, and TCP's flow
+//     control slows the peer, as it does for a reader of read(2) that
+//     stops reading; a connection whose reader is slow (a rate limit, a
+//     high watermark) never takes the ring's buffers from every other
+//     one, nor moves megabytes into spill whenever reading stops.
 //   - ENOBUFS (every buffer is queued somewhere) ends a multishot recv:
 //     the descriptor waits on the starved list and is re-armed when Recv
 //     gives a buffer back.
@@ -75,6 +82,7 @@ const (
 //	         rxOnArm   on recvArms
 //	         rxOnLog   on backlog
 //	         rxHeld    rx is the index of fd's recvHeld
+//	         rxFull    the recv was cancelled for holding recvHoldMax: Recv arms it again
 //
 // A record exists exactly while held() is true or a recv is live while
 // reading is stopped (settle keeps that so).
@@ -86,7 +94,13 @@ const (
 	rxOnArm
 	rxOnLog
 	rxHeld
+	rxFull
 )
+
+// recvHoldMax is how many bytes a descriptor holds before its recv is
+// cancelled (a few more arrive before the cancellation lands): about a
+// socket receive buffer's worth. A variable for tests.
+var recvHoldMax = 64 << 10
 
 // spillKeep bounds the spill capacity a record keeps on the free list.
 const spillKeep = 64 << 10
@@ -97,6 +111,7 @@ type recvHeld struct {
 	q        []recvChunk // filled buffers, in order
 	spill    []byte      // data copied out of the ring, before q's
 	spillOff int
+	queued   int    // bytes in q
 	end      int32  // after the data: endEOF, or -errno; 0 while open
 	rseq     uint32 // the descriptor's receive sequence, moved here from uringFd.rx
 	dev, ino uint64 // the file, recorded when reading stopped with something held or live
@@ -162,7 +177,7 @@ func (p *uring) settle(st *uringFd) {
 	p.rxFree = append(p.rxFree, st.rx)
 	st.rx = h.rseq
 	st.rxf &^= rxHeld
-	h.q, h.spillOff, h.end, h.dev, h.ino = h.q[:0], 0, 0, 0, 0
+	h.q, h.queued, h.spillOff, h.end, h.dev, h.ino = h.q[:0], 0, 0, 0, 0, 0
 	h.spill = h.spill[:0]
 	if cap(h.spill) > spillKeep {
 		h.spill = nil
@@ -171,6 +186,9 @@ func (p *uring) settle(st *uringFd) {
 
 // held reports whether anything waits for Recv.
 func (h *recvHeld) held() bool { return len(h.q) > 0 || h.spillOff < len(h.spill) || h.end != 0 }
+
+// bytes is how much data waits for Recv.
+func (h *recvHeld) bytes() int { return h.queued + len(h.spill) - h.spillOff }
 
 // holds reports whether anything waits for Recv on st.
 func (p *uring) holds(st *uringFd) bool {
@@ -242,9 +260,9 @@ func (p *uring) dropHeld(st *uringFd) {
 		if len(h.q) > 0 {
 			p.returned()
 		}
-		h.q, h.spill, h.spillOff, h.end = h.q[:0], h.spill[:0], 0, 0
+		h.q, h.queued, h.spill, h.spillOff, h.end = h.q[:0], 0, h.spill[:0], 0, 0
 	}
-	st.rxf &^= rxLive | rxStarved // the old request, if still live, carries the old sequence
+	st.rxf &^= rxLive | rxStarved | rxFull // the old request, if still live, carries the old sequence
 	p.settle(st)
 	st.rx = (st.rx + 1) & rseqMask
 }
@@ -259,7 +277,7 @@ func (p *uring) spillQueue(st *uringFd) {
 		h.keep(p.pbuf.buf(c.bid)[c.off : c.off+c.n])
 		p.unqueue(c.bid)
 	}
-	h.q = h.q[:0]
+	h.q, h.queued = h.q[:0], 0
 	p.returned()
 }
 
@@ -286,13 +304,13 @@ func (p *uring) returned() {
 }
 
 // recvDue reports whether fd wants a recv armed: wanted, none live or
-// queued, not starved, the stream not ended.
+// queued, not starved, the stream not ended, less than recvHoldMax held.
 func (p *uring) recvDue(st *uringFd) bool {
 	if st.rxf&(rxWant|rxLive|rxStarved) != rxWant {
 		return false
 	}
 	h := p.heldOf(st)
-	return h == nil || h.end == 0
+	return h == nil || h.end == 0 && h.bytes() < recvHoldMax
 }
 
 // armRecv queues a multishot recv for fd unless one is live or none is due.
@@ -336,7 +354,7 @@ func (p *uring) flushRecvArms() error {
 			p.recvArms = append(p.recvArms[:0], p.recvArms[i:]...)
 			return err
 		}
-		st.rxf |= rxLive
+		st.rxf = st.rxf&^rxFull | rxLive
 		*s = sqe{opcode: opRecv, flags: sqeBufferSelect, ioprio: recvMultishot, fd: fd, bufIndex: pbufGroup, userData: recvData(fd, p.rseqOf(st))}
 	}
 	p.recvArms = p.recvArms[:0]
@@ -365,7 +383,12 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 	case c.res > 0 && hasBuf && want:
 		h := p.hold(st)
 		h.q = append(h.q, recvChunk{bid: bid, n: c.res})
+		h.queued += int(c.res)
 		p.pbuf.held++
+		if more && st.rxf&rxFull == 0 && h.bytes() >= recvHoldMax {
+			st.rxf |= rxFull // enough held: let the socket's buffer fill
+			p.removes = append(p.removes, c.userData)
+		}
 	case c.res > 0 && hasBuf:
 		p.hold(st).keep(p.pbuf.buf(bid)[:c.res])
 		p.pbuf.put(bid)
@@ -451,6 +474,9 @@ func (p *uring) Recv(fd int, b []byte) (int, error) {
 	if h := p.heldOf(st); h != nil {
 		n, err = p.take(h, b)
 		p.settle(st)
+		if st.rxf&rxFull != 0 {
+			p.armRecv(int32(fd), st) // cancelled for holding too much, now taken
+		}
 	} else if len(b) > 0 {
 		err = unix.EAGAIN
 	}
@@ -477,6 +503,7 @@ func (p *uring) take(h *recvHeld, b []byte) (int, error) {
 		n += k
 		c.off += int32(k)
 		c.n -= int32(k)
+		h.queued -= k
 		if c.n == 0 {
 			p.unqueue(c.bid)
 			gave = true
