@@ -262,12 +262,16 @@ func (bev *BufferEvent) setFd(fd int) error {
 	return nil
 }
 
+// kernelRecv lets readFlags ask for Recv; tests turn it off to compare
+// the readv path on the same base.
+var kernelRecv = true
+
 // readFlags are the read event's: Read|Persist, and Recv where the base
 // receives in the kernel (io_uring), so that the read callback finds the
 // data already read (see recvFd). A TLS BufferEvent reads its records
 // with readv itself.
 func (bev *BufferEvent) readFlags() event.Flag {
-	if bev.base.Receives() && bev.tlsConn() == nil {
+	if kernelRecv && bev.base.Receives() && bev.tlsConn() == nil {
 		return event.Read | event.Persist | event.Recv
 	}
 	return event.Read | event.Persist
