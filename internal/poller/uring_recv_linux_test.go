@@ -490,3 +490,24 @@ func TestURingMultishotRecvEndedByOverflowIsRearmed(t *testing.T) {
 		}
 	}
 }
+
+// A descriptor whose data has been taken holds no record: it went back to
+// the free list, and the next descriptor to hold data takes it again, so
+// an idle receiving connection costs only its 24-byte uringFd.
+func TestURingRecvDrainedDescriptorHoldsNoRecord(t *testing.T) {
+	p := openRecvT(t, 8, 4096)
+	records := func() (inUse, made int) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.rxs) - 1 - len(p.rxFree), len(p.rxs)
+	}
+	for i, msg := range []string{"first", "second", "third"} {
+		a, b := socketpair(t)
+		update(t, p, a, uint32(i+1), 0, In|Recv)
+		write(t, b, msg)
+		recvUntil(t, p, a, []byte(msg))
+		if inUse, made := records(); inUse != 0 || made > 2 {
+			t.Fatalf("after connection %d was drained: %d records in use, %d made; want 0 in use, one made in all", i, inUse, made-1)
+		}
+	}
+}
