@@ -9,7 +9,7 @@ import (
 // A descriptor registered with In|Recv gets no POLLIN poll: a multishot
 // IORING_OP_RECV with buffer selection reads into the provided buffer
 // ring (pbufRing) as data arrives, and its completions queue the filled
-// buffers on the descriptor's recvHeld. The descriptor is reported
+// buffers on the descriptor's record (recvHeld, below). The descriptor is reported
 // readable while its queue holds data, the end of the stream or an error
 // (level-triggered, as epoll reports a socket with unread data), and Recv
 // copies the data out and gives each emptied buffer back to the kernel. A
@@ -32,16 +32,18 @@ import (
 //     and are otherwise ignored. When the generation changes but fstat
 //     says the file is the same one (a new event on the same socket),
 //     nothing is dropped.
-//   - A descriptor holds at most about recvHoldMax bytes: past that its
-//     recv is cancelled, and armed again once Recv has taken the held
-//     data below it. The socket's own buffer then fills, and TCP's flow
+//   - A descriptor holds about recvHoldMax bytes at most (plus what
+//     arrives before the cancellation reaches the kernel, with the next
+//     Wait): past that its recv is cancelled, and armed again once Recv
+//     has taken the held data below it. The socket's own buffer then fills, and TCP's flow
 //     control slows the peer, as it does for a reader of read(2) that
 //     stops reading; a connection whose reader is slow (a rate limit, a
 //     high watermark) never takes the ring's buffers from every other
 //     one, nor moves megabytes into spill whenever reading stops.
 //   - ENOBUFS (every buffer is queued somewhere) ends a multishot recv:
 //     the descriptor waits on the starved list and is re-armed when Recv
-//     gives a buffer back.
+//     gives a buffer back. A recv that ends for another reason (its
+//     completion overflowed the CQ) is armed again at once.
 //
 // user_data of a recv:
 //
