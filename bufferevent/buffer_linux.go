@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/levent-go/levent/event"
 )
 
 // readHintMax bounds how much free space ReadFd asks for before a read.
@@ -89,7 +91,7 @@ func (b *Buffer) ReadFd(fd int, max int) (int, error) {
 	if b.frozenBits()&frozenEnd != 0 || b.ext != nil {
 		return b.readFdFrozenOrExt(fd, max)
 	}
-	return b.ringReadFd(fd, max, false)
+	return b.ringReadFrom(fd, max, false, nil)
 }
 
 // readFdFrozenOrExt is ReadFd at a frozen end or with an ext.
@@ -105,16 +107,40 @@ func (b *Buffer) readFdFrozenOrExt(fd int, max int) (int, error) {
 // readFd is ReadFd without the freeze and the callbacks; nonblock says fd
 // is non-blocking (see ringSyscall).
 func (b *Buffer) readFd(fd int, max int, nonblock bool) (int, error) {
+	return b.readFrom(fd, max, nonblock, nil)
+}
+
+// recvFd is readFd for a socket watched by a Read|Recv event: what base
+// received for fd (event.Base.Recv) instead of a readv.
+func (b *Buffer) recvFd(base *event.Base, fd int, max int) (int, error) {
+	return b.readFrom(fd, max, true, base)
+}
+
+// recv2 is bufReadv through base.Recv: p0, then p1 if p0 filled.
+func recv2(base *event.Base, fd int, p0, p1 []byte) (int, error) {
+	k, err := base.Recv(fd, p0)
+	if err == nil && k == len(p0) && len(p1) > 0 {
+		if k1, err := base.Recv(fd, p1); err == nil {
+			k += k1 // the end of stream or an error is for the next call
+		}
+	}
+	return k, err
+}
+
+// readFrom is readFd and recvFd: one read into the free space, with
+// readv, or with rx's Recv when rx is not nil. When the buffer holds
+// references or file ranges, the bytes go after them.
+func (b *Buffer) readFrom(fd int, max int, nonblock bool, rx *event.Base) (int, error) {
 	if b.ext != nil {
-		k, err := b.appendTarget().ringReadFd(fd, max, nonblock)
+		k, err := b.appendTarget().ringReadFrom(fd, max, nonblock, rx)
 		b.record(k, 0)
 		return k, err
 	}
-	return b.ringReadFd(fd, max, nonblock)
+	return b.ringReadFrom(fd, max, nonblock, rx)
 }
 
-// ringReadFd is readFd into the ring's free space.
-func (b *Buffer) ringReadFd(fd int, max int, nonblock bool) (int, error) {
+// ringReadFrom is readFrom into the ring's free space.
+func (b *Buffer) ringReadFrom(fd int, max int, nonblock bool, rx *event.Base) (int, error) {
 	hint := int(b.readHint)
 	if hint == 0 {
 		hint = minStorage
@@ -130,9 +156,15 @@ func (b *Buffer) ringReadFd(fd int, max int, nonblock bool) (int, error) {
 	}
 	offered := len(p0) + len(p1)
 
-	k, err := bufReadv(fd, p0, p1, nonblock)
-	for err == unix.EINTR {
+	var k int
+	var err error
+	if rx != nil {
+		k, err = recv2(rx, fd, p0, p1) // Recv retries EINTR itself
+	} else {
 		k, err = bufReadv(fd, p0, p1, nonblock)
+		for err == unix.EINTR {
+			k, err = bufReadv(fd, p0, p1, nonblock)
+		}
 	}
 	if err != nil || k == 0 {
 		b.drain(0) // if still empty, storage taken for this read goes back as the policy says

@@ -246,7 +246,7 @@ func (bev *BufferEvent) setFd(fd int) error {
 	if err := setNonblock(fd); err != nil {
 		return err
 	}
-	if err := bev.rev.Assign(bev.base, fd, event.Read|event.Persist, bev.onRead); err != nil {
+	if err := bev.rev.Assign(bev.base, fd, bev.readFlags(), bev.onRead); err != nil {
 		return err
 	}
 	if err := bev.applyPriorityLocked(&bev.rev); err != nil {
@@ -262,6 +262,21 @@ func (bev *BufferEvent) setFd(fd int) error {
 	}
 	bev.fd = int32(fd)
 	return nil
+}
+
+// kernelRecv lets readFlags ask for Recv; tests turn it off to compare
+// the readv path on the same base.
+var kernelRecv = true
+
+// readFlags are the read event's: Read|Persist, and Recv where the base
+// receives in the kernel (io_uring), so that the read callback finds the
+// data already read (see recvFd). A TLS BufferEvent reads its records
+// with readv itself.
+func (bev *BufferEvent) readFlags() event.Flag {
+	if kernelRecv && bev.base.Receives() && bev.tlsConn() == nil {
+		return event.Read | event.Persist | event.Recv
+	}
+	return event.Read | event.Persist
 }
 
 // writeEvent returns wev, making it on first use; fd must be set.

@@ -97,6 +97,19 @@
 // read timeout, the buffers give their storage back, so an idle connection
 // costs well under a kilobyte.
 //
+// On a base that receives in the kernel (event.Base.Receives: io_uring
+// on Linux 6.3 or later) a socket BufferEvent's read event is a
+// Read|Recv event and it reads with Base.Recv instead of readv: the
+// kernel has already received the data into buffers shared by every
+// connection, so a message costs no read system call at all. Nothing
+// changes for the user: the same callbacks, watermarks, rate limits and
+// timeouts, the same Reading|EOF and Reading|Error. A connection that
+// stops reading (Disable, a high watermark, a rate limit) keeps what the
+// kernel took for it, at most about 64 KiB, and the socket's own buffer
+// then fills as it would under readv; an idle one costs no more memory
+// than on epoll's readiness path. TLS BufferEvents read their records
+// with readv on every base.
+//
 // # Goroutines
 //
 // Callbacks run on the goroutine running the Base's loop, one at a time,

@@ -92,10 +92,11 @@ type uring struct {
 	// Receiving in the kernel (uring_recv_linux.go); pbuf is nil when
 	// the kernel cannot, and the Recv bit is then ignored.
 	pbuf     *pbufRing
-	rxs      []*recvState // by uringFd.rxi; rxs[0] is unused
-	recvArms []int32      // descriptors whose recv is to be added at the next flush
-	backlog  []int32      // descriptors that may hold received data
-	starved  []int32      // descriptors whose recv ENOBUFS ended
+	rxs      []*recvHeld // by uringFd.rx while rxHeld is set; rxs[0] is unused
+	rxFree   []uint32    // indexes in rxs of records not in use
+	recvArms []int32     // descriptors whose recv is to be added at the next flush
+	backlog  []int32     // descriptors that may hold received data
+	starved  []int32     // descriptors whose recv ENOBUFS ended
 
 	ts  kernelTimespec // Wait's timeout and its argument block: fields, not
 	arg getEventsArg   // locals, so that they do not escape per call
@@ -113,7 +114,8 @@ type uringFd struct {
 	mode  uint8  // modeOff, modeLevel, modeEdge or modeParked
 	armed bool   // a request with seq is in the kernel or in the SQ
 	onArm bool   // fd is on the arms list
-	rxi   uint32 // index of fd's recvState in uring.rxs; 0 until first asked for
+	rxf   uint8  // receiving in the kernel: rxWant, rxLive, ... (uring_recv_linux.go)
+	rx    uint32 // the receive sequence, or with rxHeld the index of fd's recvHeld in uring.rxs
 }
 
 // Registration modes.
@@ -202,12 +204,13 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 	st := &p.fds[fd]
 	p.cancel(int32(fd), st)
 	st.seq = (st.seq + 1) & seqMask
+	oldGen := st.gen
 	st.gen = gen
 	// With Recv, In is served by the kernel's receive, and the poll
 	// watches only for the rest.
 	recv := p.pbuf != nil && new&(In|Recv) == In|Recv
-	if recv || st.rxi != 0 {
-		p.recvUpdate(int32(fd), st, gen, recv, new&ET != 0)
+	if recv || st.rxf != 0 {
+		p.recvUpdate(int32(fd), st, oldGen != gen, recv, new&ET != 0)
 	}
 	if recv {
 		new &^= In
@@ -551,6 +554,6 @@ func (p *uring) Close() error {
 		p.pbuf.unmap() // no request can write into it once the ring is closed
 	}
 	p.r, p.fds, p.removes, p.arms, p.pbuf = nil, nil, nil, nil, nil
-	p.recvArms, p.backlog, p.starved, p.rxs = nil, nil, nil, nil
+	p.recvArms, p.backlog, p.starved, p.rxs, p.rxFree = nil, nil, nil, nil, nil
 	return err
 }

@@ -185,21 +185,30 @@ func TestURingCQOverflowLosesNothing(t *testing.T) {
 	}
 }
 
+// quietPairs registers one end of each of n socket pairs with interest
+// under generation 7, checks that Wait reports nothing, and returns the
+// other ends by registered descriptor.
+func quietPairs(t *testing.T, p *uring, n int, interest Interest) map[int32]int {
+	t.Helper()
+	peers := map[int32]int{}
+	for i := 0; i < n; i++ {
+		a, b := socketpair(t)
+		update(t, p, a, 7, 0, interest)
+		peers[int32(a)] = b
+	}
+	if n, err := p.Wait(make([]Event, 64), 0); n != 0 || err != nil {
+		t.Fatalf("Wait before any write = %d, %v, want 0, nil", n, err)
+	}
+	return peers
+}
+
 // A multishot poll (ET) whose completion overflowed the CQ ends; Wait adds
 // it again, so later edges are still reported.
 func TestURingMultishotEndedByOverflowIsRearmed(t *testing.T) {
 	p := openURingT(t, 4, 8)
 	const pairs = 24
-	peers := map[int32]int{}
-	for i := 0; i < pairs; i++ {
-		a, b := socketpair(t)
-		update(t, p, a, 7, 0, In|ET)
-		peers[int32(a)] = b
-	}
+	peers := quietPairs(t, p, pairs, In|ET)
 	events := make([]Event, 64)
-	if n, err := p.Wait(events, 0); n != 0 || err != nil {
-		t.Fatalf("Wait before any write = %d, %v, want 0, nil", n, err)
-	}
 	for edge := 1; edge <= 3; edge++ {
 		for _, b := range peers {
 			write(t, b, "x")
