@@ -174,7 +174,21 @@ func (p *uring) Features() Feature {
 	return FeatureET | FeatureO1 | FeatureFDs | FeatureEarlyClose
 }
 
-func (p *uring) Concurrent() bool { return true }
+// Concurrent: a request's completions are posted through the thread that
+// submitted it, and with IORING_SETUP_COOP_TASKRUN only when that thread
+// next enters the kernel. A change submitted by another goroutine's
+// thread while the loop sleeps would tie every later report of that
+// descriptor to a thread busy elsewhere, so then the base wakes the loop
+// to submit it instead (as for poll). Without the flag, any thread may.
+func (p *uring) Concurrent() bool { return !p.r.coop }
+
+// BindsThread: the ring is set up with IORING_SETUP_COOP_TASKRUN (the
+// kernel does not interrupt a running thread to post a completion, which
+// halves the CPU of a receive per message here), so it posts a
+// completion through the thread that submitted its request when that
+// thread next enters the kernel. The loop submits and sleeps on one
+// thread, where that is its next io_uring_enter.
+func (p *uring) BindsThread() bool { return p.r.coop }
 
 // uringMask is the poll mask of i; io_uring takes poll(2)'s bits.
 func uringMask(i Interest) uint32 { return uint32(uint16(pollMask(i))) }

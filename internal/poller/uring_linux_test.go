@@ -407,3 +407,34 @@ func TestURingRefusedSubmissionIsRetried(t *testing.T) {
 		t.Errorf("Wait once submission works again = %d, %v, want %d, nil", n, err, pairs)
 	}
 }
+
+// The ring is set up with IORING_SETUP_COOP_TASKRUN, and the loop is asked
+// to stay on its thread (BindsThread); a kernel that refuses the flag
+// (EINVAL, before 5.19) gets a ring without it, and the loop may move.
+func TestURingCoopTaskrunAndItsFallback(t *testing.T) {
+	skipUnavailable(t, "io_uring")
+	checkFDs(t)
+	realSetup := uringSetup
+	t.Cleanup(func() { uringSetup = realSetup })
+	for _, refuse := range []bool{false, true} {
+		var flags []uint32
+		uringSetup = func(n uint32, p *uringParams) (int, error) {
+			flags = append(flags, p.flags)
+			if refuse && p.flags&setupCoopTaskrun != 0 {
+				return 0, unix.EINVAL
+			}
+			return realSetup(n, p)
+		}
+		p, err := Open("io_uring")
+		if err != nil {
+			t.Fatalf("refuse %v: Open: %v", refuse, err)
+		}
+		if flags[0]&setupCoopTaskrun == 0 {
+			t.Errorf("first setup flags %#x, want IORING_SETUP_COOP_TASKRUN", flags[0])
+		}
+		if got := p.(ThreadBound).BindsThread(); got == refuse {
+			t.Errorf("refuse %v: BindsThread = %v after setups with flags %#x", refuse, got, flags)
+		}
+		p.Close()
+	}
+}
