@@ -112,3 +112,34 @@ func TestTLSCloseWriteSendsCloseNotify(t *testing.T) {
 		t.Fatalf("client event %v, want the clean Reading|EOF", w)
 	}
 }
+
+// Once CloseWrite has shut the sending side down, what the loop still
+// adds to Output (an echo of what the peer sends) stays there: no write
+// fails with EPIPE, no Writing|Error is reported, and Write keeps
+// returning ErrWriteClosed.
+func TestCloseWriteKeepsLaterOutputUnsent(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	bev, c := tcpPair(t, b, 0)
+	ev := newEvents()
+	bev.SetCallbacks(nil, nil, ev.cb)
+	if err := bev.Enable(event.Read | event.Write); err != nil {
+		t.Fatal(err)
+	}
+	if err := bev.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(c); err != nil || len(got) != 0 { // the shutdown reached the peer
+		t.Fatalf("peer read %q, %v; want the end of the stream", got, err)
+	}
+	onLoop(t, b, func() { bev.Output().WriteString("too late") })
+	settle(t, b)
+	select {
+	case w := <-ev.ch:
+		t.Fatalf("event %v after output added past the shutdown (Err %v)", w, bev.Err())
+	default:
+	}
+	if _, err := bev.WriteString("more"); !errors.Is(err, ErrWriteClosed) {
+		t.Fatalf("Write after CloseWrite: %v, want ErrWriteClosed", err)
+	}
+}

@@ -93,8 +93,8 @@ func (bev *BufferEvent) flushLocked() calls {
 		bev.fdlessScheduleFlushLocked() // refused only by a closed base
 		return calls{}
 	}
-	if !bev.hasIO() || bev.enabled&event.Write == 0 {
-		return calls{}
+	if !bev.hasIO() || bev.enabled&event.Write == 0 || bev.writeErr() != nil {
+		return calls{} // after a write error or CloseWrite's shutdown, nothing more goes out
 	}
 	return bev.writeOutLocked()
 }
