@@ -87,7 +87,8 @@
 // enters the kernel: so while Loop runs on io_uring its goroutine stays on
 // one OS thread (runtime.LockOSThread), every request is submitted from
 // there, and a change another goroutine makes while the loop sleeps wakes
-// the loop to submit it, as on poll.
+// the loop to submit it, as on poll (a descriptor freed there stays open
+// in the kernel until the loop has woken and cancelled its poll).
 //
 // A Read event with Recv on a stream socket lets io_uring receive for it: a
 // multishot recv fills buffers from one ring the base lends the kernel, the
