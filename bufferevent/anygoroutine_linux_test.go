@@ -1,7 +1,6 @@
 package bufferevent
 
 import (
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -103,15 +102,8 @@ func TestAnyGoroutineSettersWhileCallbackEchoesOnFilter(t *testing.T) {
 func TestAnyGoroutineSettersWhileCallbackEchoesOnTLS(t *testing.T) {
 	checkLeaks(t)
 	b := startLoop(t)
-	scfg, ccfg := tlsConfigs(t)
-	fd, raw := tcpFds(t, b)
-	ev := newEvents()
-	bev := tlsServer(t, b, fd, scfg, 0, ev)
-	c := tls.Client(raw, ccfg)
-	if err := c.Handshake(); err != nil {
-		t.Fatalf("client handshake: %v", err)
-	}
-	ev.expect(t, Connected)
+	bev, c, _, ev := tlsServerAndGoClient(t, b, tlsServer, 0)
+	handshakeConnected(t, c, ev)
 	echoWhileFiddled(t, b, bev, c)
 }
 

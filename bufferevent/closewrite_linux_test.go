@@ -1,7 +1,6 @@
 package bufferevent
 
 import (
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -57,17 +56,10 @@ func TestCloseWriteNeedsAConnection(t *testing.T) {
 func TestTLSCloseWriteSendsCloseNotify(t *testing.T) {
 	checkLeaks(t)
 	b := startLoop(t)
-	scfg, ccfg := tlsConfigs(t)
-	fd, raw := tcpFds(t, b)
-	ev := newEvents()
 	reads := make(chan string, 1)
-	bev := tlsServer(t, b, fd, scfg, 0, ev)
+	bev, c, _, ev := tlsServerAndGoClient(t, b, tlsServer, 0)
 	bev.SetCallbacks(sendReads(reads), nil, ev.cb)
-	c := tls.Client(raw, ccfg)
-	if err := c.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	ev.expect(t, Connected)
+	handshakeConnected(t, c, ev)
 	bev.WriteString("goodbye")
 	if err := bev.CloseWrite(); err != nil {
 		t.Fatal(err)
@@ -82,6 +74,7 @@ func TestTLSCloseWriteSendsCloseNotify(t *testing.T) {
 	}
 
 	// A levent peer tells a clean end from a dirty one.
+	scfg, ccfg := tlsConfigs(t)
 	sev := newEvents()
 	l, err := listener.NewBind(b, func(l *listener.Listener, fd int, _ net.Addr) {
 		s := tlsServer(t, b, fd, scfg, 0, sev)

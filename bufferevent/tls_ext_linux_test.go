@@ -2,7 +2,6 @@ package bufferevent
 
 import (
 	"bytes"
-	"crypto/tls"
 	"io"
 	"testing"
 
@@ -19,13 +18,11 @@ func TestTLSOutputTakesReferencesAndFiles(t *testing.T) {
 		t.Run(kind.name, func(t *testing.T) {
 			checkLeaks(t)
 			sent := countSendfile(t)
-			scfg, ccfg := tlsConfigs(t)
 			data := pattern(200<<10, 9)
 			f := tempFile(t, data)
 			ref := pattern(40<<10, 3)
 			b := startLoop(t)
-			fd, c := tcpFds(t, b)
-			server := kind.make(t, b, fd, scfg, 0, newEvents())
+			server, c, _, _ := tlsServerAndGoClient(t, b, kind.make, 0)
 			releases := make(chan string, 2)
 			onLoop(t, b, func() {
 				if _, err := server.Write([]byte("head:")); err != nil {
@@ -40,7 +37,7 @@ func TestTLSOutputTakesReferencesAndFiles(t *testing.T) {
 			})
 			want := append(append([]byte("head:"), ref...), data...)
 			got := make([]byte, len(want))
-			if _, err := io.ReadFull(tls.Client(c, ccfg), got); err != nil {
+			if _, err := io.ReadFull(c, got); err != nil {
 				t.Fatalf("reading the plaintext: %v", err)
 			}
 			if !bytes.Equal(got, want) {
