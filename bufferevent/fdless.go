@@ -34,6 +34,8 @@ func newFdless(b *event.Base, opts Options) (*BufferEvent, error) {
 		return nil, err
 	}
 	bev.ext = &bevExt{}
+	bev.input.setFrozen(0) // as bufferevent_filter_new; NewPair freezes its ends again
+	bev.output.setFrozen(0)
 	return bev, nil
 }
 
@@ -105,8 +107,8 @@ func (bev *BufferEvent) armWriteTimerLocked() {
 		return
 	}
 	if bev.wev == nil {
-		ev, err := event.NewTimer(bev.base, bev.onWriteTimer)
-		if err != nil {
+		ev := new(writeEv)
+		if ev.Assign(bev.base, -1, 0, bev.onWriteTimer) != nil {
 			return // a closed base
 		}
 		bev.wev = ev
@@ -190,6 +192,7 @@ func (bev *BufferEvent) fdlessFlush() {
 // flushed when it returns, as after a socket read.
 func (bev *BufferEvent) runDue(c calls) {
 	if c.read == nil && c.write == nil && c.what == 0 {
+		bev.settleBuffers() // a step that calls nobody may still have released a reference
 		return
 	}
 	bev.mu.Lock()

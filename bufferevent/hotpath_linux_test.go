@@ -119,9 +119,9 @@ func countSends(t *testing.T, fd func() int) *int {
 	return n
 }
 
-// A message that fits is taken with one readv and echoed with one writev
-// (one send in the kernel where the base sends, and no writev): no read
-// until EAGAIN, no second write.
+// A message that fits is taken with one readv (none where the base
+// receives in the kernel) and echoed with one writev (none where it sends
+// in the kernel, but one send): no read until EAGAIN, no second write.
 func TestEchoMakesOneReadvAndOneWritevPerMessage(t *testing.T) {
 	checkLeaks(t)
 	const messages = 50
@@ -144,14 +144,20 @@ func TestEchoMakesOneReadvAndOneWritevPerMessage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	wantWrites, wantSends := messages, 0
+	// A base that receives in the kernel (io_uring) hands the read
+	// callback data already read: no readv at all; one that sends takes
+	// each message as one send, with no writev.
+	wantReads, wantWrites, wantSends := messages, messages, 0
+	if b.Receives() {
+		wantReads = 0
+	}
 	if b.Sends() {
 		wantWrites, wantSends = 0, messages
 	}
 	onLoop(t, b, func() {
-		if *reads != messages || *writes != wantWrites || *sends != wantSends {
+		if *reads != wantReads || *writes != wantWrites || *sends != wantSends {
 			t.Errorf("for %d messages on %s: got %d readv, %d writev and %d sends, want %d, %d and %d",
-				messages, b.Method(), *reads, *writes, *sends, messages, wantWrites, wantSends)
+				messages, b.Method(), *reads, *writes, *sends, wantReads, wantWrites, wantSends)
 		}
 	})
 }

@@ -46,9 +46,12 @@ func (bev *BufferEvent) brokenInvariantsLocked() []string {
 	}
 	check((w&bsWriting != 0) == (wp != 0), "bsWriting ⇔ wev pending")
 	check(w&bsSending == 0 || w&bsWriting != 0 && bev.sendingModeLocked(), "bsSending ⇒ bsWriting, wev has Send")
-	check(bev.output.pinLen == 0 || w&bsSending != 0, "Output pinned ⇒ bsSending")
-	check(0 <= bev.output.inflight && bev.output.inflight <= bev.output.pinLen && int(bev.output.inflight) <= bev.output.n,
-		"Output's in-flight bytes are held: 0 <= inflight <= pinLen, n")
+	check(!bev.output.pinned() || w&bsSending != 0, "Output pinned ⇒ bsSending")
+	if bev.wev != nil {
+		check(bev.output.pinned() == (bev.wev.sendHeld > 0) || bev.life == lsFreed, "Output pinned ⇔ sendHeld > 0")
+		check(0 <= bev.wev.sendHeld && int(bev.wev.sendHeld) <= bev.output.n && bev.wev.sendGone >= 0,
+			"the send's bytes still in Output are held: 0 <= sendHeld <= n, sendGone >= 0")
+	}
 	check(w&bsSuspended == 0 || w&bsReading == 0, "bsSuspended ⇒ !bsReading")
 	check(w&bsTrimArmed == 0 || w&bsReading != 0, "bsTrimArmed ⇒ bsReading")
 	check(w&bsRefused == 0 || bev.life == lsConnecting, "bsRefused ⇒ connecting")

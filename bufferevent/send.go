@@ -44,12 +44,32 @@ var useSend = true
 // make them short.
 var baseSend = (*event.Base).Send
 
+// writeEv is wev, with the state of the send it carries: made together,
+// the two cost no more than the Event alone, whose 104 bytes take the
+// 112-byte size class. A BufferEvent has no room left for them.
+type writeEv struct {
+	event.Event
+
+	// A send in the kernel (bsSending) was given Output's first bytes:
+	// sendHeld of them are still there, sendGone were removed by user
+	// code meanwhile (see buffer_pin.go).
+	sendHeld, sendGone int32
+}
+
 // sendWhat is what wev watches for while it carries sends.
 const sendWhat = event.Write | event.Persist | event.Send
 
 // sendsLocked reports whether Output goes out as sends in the kernel.
+// An Output holding references or file ranges (AddReference, AddFile)
+// goes out with writev and sendfile(2) until they have left: a send
+// carries only the ring's bytes, and sendfile takes a file's without a
+// copy through memory. TLS goes with writev: a TLS BufferEvent writes
+// its records itself, and a TLS filter's underlying must write the
+// close_notify at once when the filter is freed with it, which a send
+// still in the kernel would keep back.
 func (bev *BufferEvent) sendsLocked() bool {
-	return useSend && bev.base.Sends() && bev.tlsConn() == nil
+	return useSend && bev.base.Sends() && (bev.ext == nil || bev.ext.tls == nil && !bev.ext.noSend) &&
+		!bev.output.hasSegs()
 }
 
 // sendingModeLocked reports whether wev carries sends.
@@ -116,7 +136,7 @@ func (bev *BufferEvent) abandonSendLocked() {
 	}
 	bev.work &^= bsSending
 	bev.output.unshare()
-	bev.output.unpinSent(int(bev.output.pinLen))
+	bev.output.unpinSent(int(bev.wev.sendHeld + bev.wev.sendGone))
 }
 
 // sentLocked is the transition for wev carrying a send: the completed

@@ -90,10 +90,14 @@ func TestSendOutputChangesWhileInFlight(t *testing.T) {
 	var want []byte
 	onLoop(t, b, func() {
 		bev.mu.Lock()
-		k := len(first) - bev.output.Len() + int(bev.output.inflight) // where the send's bytes end
+		k := len(first) - bev.output.Len() + int(bev.wev.sendHeld) // where the send's bytes end
 		bev.mu.Unlock()
 		bev.Output().Write(more) // grows: the storage under the send moves
-		bev.Output().Prepend([]byte("HEAD"))
+		bev.Output().Unfreeze(true)
+		if err := bev.Output().Prepend([]byte("HEAD")); err != nil {
+			t.Errorf("Prepend: %v", err)
+		}
+		bev.Output().Freeze(true)
 		bev.Output().Peek(-1)
 		scribblePool()
 		want = append(append(append(want, first[:k]...), "HEAD"...), first[k:]...)
@@ -118,7 +122,11 @@ func TestSendDrainWhileInFlight(t *testing.T) {
 	bev.Write(first)
 	waitSending(t, bev)
 	onLoop(t, b, func() {
-		bev.Output().Reset()
+		bev.Output().Unfreeze(true)
+		if err := bev.Output().Reset(); err != nil {
+			t.Errorf("Reset: %v", err)
+		}
+		bev.Output().Freeze(true)
 		scribblePool()
 		bev.Output().WriteString("tail")
 	})
@@ -185,5 +193,94 @@ func scribblePool() {
 		for _, s := range held {
 			putStorage(s)
 		}
+	}
+}
+
+// fillSocket writes to fd until it takes no more and returns how much it
+// wrote, so that a send queued next waits in the kernel with none of its
+// bytes copied yet: the kernel reads them only once the peer reads.
+func fillSocket(t *testing.T, fd int) int {
+	t.Helper()
+	total, chunk := 0, make([]byte, 64<<10)
+	for size := len(chunk); size > 0; size /= 8 {
+		for {
+			n, err := unix.Write(fd, chunk[:size])
+			if err == unix.EAGAIN {
+				break
+			}
+			if err != nil {
+				t.Fatalf("filling the socket: %v", err)
+			}
+			total += n
+		}
+	}
+	return total
+}
+
+// Output grows while a send waits in the kernel for its bytes: the old
+// array goes to the collector, not to the pool, where another buffer
+// would take it and write over the bytes before the kernel reads them.
+func TestSendGrowWhileInFlightKeepsTheOldArrayOutOfThePool(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	bev, peer := pair(t, b, 0)
+	filled := fillSocket(t, bev.Fd())
+	first := pattern(48<<10, 5) // in a 64 KiB array
+	bev.Write(first)
+	waitSending(t, bev)
+	more := pattern(200<<10, 9)
+	onLoop(t, b, func() {
+		bev.Output().Write(more) // grows to 256 KiB: the 64 KiB array is the send's
+		// Another buffer takes a 64 KiB array from the pool at once, on
+		// the goroutine that would have put it there, and writes into it.
+		var other Buffer
+		other.Write(bytes.Repeat([]byte{0xdd}, len(first)))
+		scribblePool()
+		other.Reset()
+	})
+	want := append(append([]byte{}, first...), more...)
+	got := readAll(t, peer, filled+len(want), false)
+	if len(got) < filled || !bytes.Equal(got[filled:], want) {
+		t.Fatalf("peer got %d bytes after the %d of the filler, want %d as written; first difference at %d",
+			len(got)-filled, filled, len(want), firstDiff(got[min(filled, len(got)):], want))
+	}
+}
+
+// User code drains bytes a send waiting in the kernel has been given,
+// then appends enough to wrap into the space that frees: the data moves
+// first, so the kernel still reads the send's bytes as written. They go
+// out (the kernel has them), but for any the send left short, which the
+// drain removed; then the rest of Output.
+func TestSendDrainOfInFlightBytesThenAppendsLeavesThemIntact(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	bev, peer := pair(t, b, 0)
+	filled := fillSocket(t, bev.Fd())
+	first := pattern(40<<10, 7) // in a 64 KiB array, from its start
+	bev.Write(first)
+	waitSending(t, bev)
+	const drained = 30 << 10
+	more := pattern(50<<10, 13) // fits in the 54 KiB left free: wraps over the front
+	onLoop(t, b, func() {
+		out := bev.Output()
+		out.Unfreeze(true)
+		if n := out.Drain(drained); n != drained {
+			t.Errorf("Drain: %d, want %d", n, drained)
+		}
+		out.Freeze(true)
+		out.Write(more)
+		scribblePool()
+	})
+	tail := append(append([]byte{}, first[drained:]...), more...)
+	var got []byte
+	for start := time.Now(); !bytes.HasSuffix(got, tail) && time.Since(start) < deadline; {
+		got = append(got, readAll(t, peer, 1, false)...)
+	}
+	if len(got) < filled+len(tail) || !bytes.HasSuffix(got, tail) {
+		t.Fatalf("peer got %d bytes after the %d of the filler, want them to end with the %d not drained, then the %d appended",
+			len(got)-filled, filled, len(first)-drained, len(more))
+	}
+	if head := got[filled : len(got)-len(tail)]; !bytes.HasPrefix(first, head) {
+		t.Fatalf("the %d bytes before those are not the first written; first difference at %d", len(head), firstDiff(head, first))
 	}
 }

@@ -86,6 +86,9 @@ func NewTLSFilter(underlying *BufferEvent, cfg *tls.Config, state TLSState, opts
 	var t *tlsConn
 	t = newTLSConn(bev, cfg, state, func() { f.tlsGiveOut(t) })
 	bev.ext.tls = t
+	underlying.mu.Lock()
+	underlying.extra().noSend = true // its close_notify must go out at Free: see sendsLocked
+	underlying.mu.Unlock()
 	underlying.SetCallbacks(
 		func(*BufferEvent) { f.tlsStep(bev, t) },
 		func(*BufferEvent) { f.tlsStep(bev, t) },
@@ -224,11 +227,8 @@ func (f *filterState) tlsSyncRead(bev *BufferEvent) {
 	}
 	want := bev.life == lsHandshaking || bev.enabled&event.Read != 0 && bev.work&bsSuspended == 0
 	bev.mu.Unlock()
-	switch on := f.under.Enabled()&event.Read != 0; {
-	case want && !on:
-		f.under.Enable(event.Read) // a refusal comes back as underlying's Error event
-	case !want && on:
-		f.under.Disable(event.Read)
+	if on := f.under.Enabled()&event.Read != 0; want != on {
+		f.setUnderReading(want) // a refusal comes back as underlying's Error event
 	}
 }
 

@@ -53,17 +53,26 @@ const (
 	opSend    = 26 // IORING_OP_SEND
 
 	maxSendPart = math.MaxInt32 // a send's length is 32 bits; the caller sends the rest
+
+	// A descriptor's word in uring.txi: txOn while Out|Send is
+	// registered (sends, not a POLLOUT poll), and in txIndex 1 + the
+	// index in uring.txs of its send, while live or its result untaken.
+	// Four bytes per descriptor number, apart from its 24-byte record,
+	// which has no room: what an idle connection pays for sending.
+	txOn    = 1 << 31
+	txIndex = txOn - 1
 )
 
 // sendState is one send: the descriptor's while it is live or its result
 // untaken, then reused for another (txFree), so that an idle connection
-// holds none. Its fields after the send's are what the kernel reads from
+// holds none, and there are only as many as sends were live at once. Its fields after the send's are what the kernel reads from
 // Go memory: the SENDMSG header and vectors.
 type sendState struct {
 	p0, p1 []byte        // the bytes of the send, referenced until its completion
 	fd     int32         // the descriptor
 	res    int32         // the completed send's result: bytes sent, or -errno
 	sseq   uint32        // send sequence: tags the request
+	idx    uint32        // index in uring.txs, for good
 	gen    uint32        // the base's generation of the owner that sent
 	live   bool          // queued or in the kernel, until its completion
 	sqed   bool          // ... and an SQE carries it
@@ -82,25 +91,52 @@ func (p *uring) CanSend() bool { return p.canSend }
 
 // txOf returns fd's send, or nil.
 func (p *uring) txOf(fd int) *sendState {
-	if fd >= 0 && fd < len(p.txs) {
-		return p.txs[fd]
+	if fd >= 0 && fd < len(p.txi) {
+		if i := p.txi[fd] & txIndex; i != 0 {
+			return p.txs[i-1]
+		}
 	}
 	return nil
+}
+
+// setTx makes tx fd's send, or clears it with nil.
+func (p *uring) setTx(fd int, tx *sendState) {
+	w := p.txi[fd] &^ txIndex
+	if tx != nil {
+		w |= tx.idx + 1
+	}
+	p.txi[fd] = w
 }
 
 // sendUpdate applies a registration change to fd's sending: want is
 // whether Out|Send is now registered, under gen. A change of either ends
 // what the descriptor's send was to its owner.
-func (p *uring) sendUpdate(fd int32, st *uringFd, gen uint32, want bool) {
-	if tx := p.txOf(int(fd)); tx != nil && (tx.gen != gen || st.send != want) {
-		p.txs[fd] = nil
+func (p *uring) sendUpdate(fd int32, gen uint32, want bool) {
+	if tx := p.txOf(int(fd)); tx != nil && (tx.gen != gen || p.sendsOn(int(fd)) != want) {
+		p.setTx(int(fd), nil)
 		if tx.live {
 			p.orphan(tx)
 		} else {
 			p.freeSend(tx) // a result nobody asks for any more
 		}
 	}
-	st.send = want
+	p.setSendsOn(int(fd), want)
+}
+
+// sendsOn reports whether fd is registered with Out|Send.
+func (p *uring) sendsOn(fd int) bool { return fd < len(p.txi) && p.txi[fd]&txOn != 0 }
+
+// setSendsOn sets or clears fd's txOn.
+func (p *uring) setSendsOn(fd int, on bool) {
+	switch {
+	case on && fd >= len(p.txi):
+		p.txi = append(p.txi, make([]uint32, fd+1-len(p.txi)+len(p.txi)/2)...)
+		fallthrough
+	case on:
+		p.txi[fd] |= txOn
+	case fd < len(p.txi):
+		p.txi[fd] &^= txOn
+	}
 }
 
 // orphan lets a live send finish on its own.
@@ -117,8 +153,8 @@ func (p *uring) orphan(tx *sendState) {
 
 // freeSend keeps a finished send's state for reuse.
 func (p *uring) freeSend(tx *sendState) {
-	*tx = sendState{}
-	p.txFree = append(p.txFree, tx)
+	*tx = sendState{idx: tx.idx}
+	p.txFree = append(p.txFree, tx.idx)
 }
 
 // Send queues a send of p0 and p1 on fd; see Sender.
@@ -130,7 +166,7 @@ func (p *uring) Send(fd int, p0, p1 []byte) (int, error) {
 		return 0, nil
 	}
 	p.mu.Lock()
-	if p.r == nil || fd < 0 || fd >= len(p.fds) || !p.fds[fd].send {
+	if p.r == nil || fd < 0 || fd >= len(p.fds) || !p.sendsOn(fd) {
 		p.mu.Unlock()
 		return Write(fd, p0, p1)
 	}
@@ -145,16 +181,13 @@ func (p *uring) Send(fd int, p0, p1 []byte) (int, error) {
 	}
 	var tx *sendState
 	if k := len(p.txFree); k > 0 {
-		tx = p.txFree[k-1]
-		p.txFree[k-1] = nil
+		tx = p.txs[p.txFree[k-1]]
 		p.txFree = p.txFree[:k-1]
 	} else {
-		tx = &sendState{}
+		tx = &sendState{idx: uint32(len(p.txs))}
+		p.txs = append(p.txs, tx)
 	}
-	if fd >= len(p.txs) {
-		p.txs = append(p.txs, make([]*sendState, fd+1-len(p.txs)+len(p.txs)/2)...)
-	}
-	p.txs[fd] = tx
+	p.setTx(fd, tx)
 	p.sseq = (p.sseq + 1) & seqMask
 	tx.p0, tx.p1, tx.fd, tx.sseq, tx.gen, tx.live = p0, p1, int32(fd), p.sseq, p.fds[fd].gen, true
 	tx.onArm = true
@@ -173,7 +206,7 @@ func (p *uring) Sent(fd int) (int, error, bool) {
 		return 0, nil, false
 	}
 	res := tx.res
-	p.txs[fd] = nil
+	p.setTx(fd, nil)
 	p.freeSend(tx)
 	if res < 0 {
 		return 0, unix.Errno(-res), true
