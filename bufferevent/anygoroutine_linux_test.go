@@ -1,8 +1,8 @@
 package bufferevent
 
 import (
-	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -15,7 +15,7 @@ import (
 
 // fiddle calls the methods documented as safe from any goroutine that
 // change reading and writing (SetWatermark, Enable, SetTimeouts, Disable
-// of nothing), over and over on a goroutine of its own, until the
+// of nothing) and a deferred Trigger, which checks the watermarks, over and over on a goroutine of its own, until the
 // returned stop is called. Those calls must not look at Input and Output,
 // which the loop's callbacks change with no lock held: under -race, a
 // look is reported as a data race. The read high watermark and the write
@@ -37,6 +37,9 @@ func fiddle(t *testing.T, bev *BufferEvent) (stop func()) {
 				bev.Enable(event.Read|event.Write),
 				bev.SetTimeouts(0, time.Duration(i%2)*deadline),
 				bev.Disable(0))
+			if i%16 == 0 && err == nil {
+				err = bev.Trigger(event.Read|event.Write, TriggerDefer)
+			}
 			if err != nil {
 				t.Errorf("call %d from another goroutine: %v", i, err)
 				return
@@ -99,15 +102,8 @@ func TestAnyGoroutineSettersWhileCallbackEchoesOnFilter(t *testing.T) {
 func TestAnyGoroutineSettersWhileCallbackEchoesOnTLS(t *testing.T) {
 	checkLeaks(t)
 	b := startLoop(t)
-	scfg, ccfg := tlsConfigs(t)
-	fd, raw := tcpFds(t, b)
-	ev := newEvents()
-	bev := tlsServer(t, b, fd, scfg, 0, ev)
-	c := tls.Client(raw, ccfg)
-	if err := c.Handshake(); err != nil {
-		t.Fatalf("client handshake: %v", err)
-	}
-	ev.expect(t, Connected)
+	bev, c, _, ev := tlsServerAndGoClient(t, b, tlsServer, 0)
+	handshakeConnected(t, c, ev)
 	echoWhileFiddled(t, b, bev, c)
 }
 
@@ -212,5 +208,49 @@ func TestPairHighWatermarkLoweredBelowInputJustAfterAWrite(t *testing.T) {
 	onLoop(t, b, func() { y.Input().Drain(3) })
 	if n := wait(t, lens, "y's read after the drain"); n != 1 {
 		t.Errorf("y's Input after the drain: got %d bytes, want the 1 that waited", n)
+	}
+}
+
+// CloseWrite from another goroutine while the loop's read callback is
+// adding to Output: the call leaves Output to the loop (under -race a
+// look at it is a data race), the peer reads a prefix of its own bytes
+// and then the end of the stream, and Write refuses at once.
+func TestAnyGoroutineCloseWriteWhileCallbackEchoes(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	for round := range 8 {
+		bev, c := tcpPair(t, b, 0)
+		bev.SetCallbacks(echoRead, nil, nil)
+		if err := bev.Enable(event.Read | event.Write); err != nil {
+			t.Fatal(err)
+		}
+		msg := pattern(200<<10, byte(round))
+		wrote := make(chan error, 1)
+		go func() {
+			_, err := c.Write(msg)
+			wrote <- err
+		}()
+		got := make([]byte, 1+round*1000)
+		if _, err := io.ReadFull(c, got); err != nil { // the echo is under way
+			t.Fatal(err)
+		}
+		if err := bev.CloseWrite(); err != nil {
+			t.Fatalf("round %d: CloseWrite: %v", round, err)
+		}
+		if _, err := bev.WriteString("x"); !errors.Is(err, ErrWriteClosed) {
+			t.Fatalf("round %d: Write after CloseWrite: %v, want ErrWriteClosed", round, err)
+		}
+		rest, err := io.ReadAll(c) // up to the end of the stream
+		if err != nil {
+			t.Fatalf("round %d: reading to the end: %v", round, err)
+		}
+		got = append(got, rest...)
+		if len(got) > len(msg) || firstDiff(got, msg[:len(got)]) >= 0 {
+			t.Fatalf("round %d: read %d bytes, not a prefix of the %d sent", round, len(got), len(msg))
+		}
+		if err := wait(t, wrote, "the client's write"); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		bev.Free()
 	}
 }

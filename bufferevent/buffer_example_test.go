@@ -2,6 +2,7 @@ package bufferevent_test
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/levent-go/levent/bufferevent"
 )
@@ -44,4 +45,38 @@ func ExampleBuffer_Reserve() {
 	b.Commit(n)
 	fmt.Printf("%s\n", b.Peek(-1))
 	// Output: hello
+}
+
+// AddReference queues bytes without copying them
+// (evbuffer_add_reference); release says when they may be reused.
+func ExampleBuffer_AddReference() {
+	var b bufferevent.Buffer
+	page := []byte("<html>...</html>\n") // a cached response, shared by many connections
+	b.WriteString("200 OK\n")
+	b.AddReference(page, func() { fmt.Println("page released") })
+	b.WriteTo(os.Stdout) // written from page itself, as WriteFd does
+	// Output:
+	// 200 OK
+	// <html>...</html>
+	// page released
+}
+
+// AddCallback reports every change (evbuffer_add_cb), here to keep a
+// running count of the bytes that went through a buffer.
+func ExampleBuffer_AddCallback() {
+	var b bufferevent.Buffer
+	total := 0
+	cb, _ := b.AddCallback(func(b *bufferevent.Buffer, info bufferevent.BufferCBInfo) {
+		total += info.Deleted
+		fmt.Printf("was %d, +%d -%d\n", info.OrigSize, info.Added, info.Deleted)
+	})
+	b.WriteString("hello, world")
+	b.Drain(7)
+	cb.Disable()
+	b.Reset() // not reported
+	fmt.Println("drained", total)
+	// Output:
+	// was 0, +12 -0
+	// was 12, +0 -7
+	// drained 7
 }

@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/levent-go/levent/event"
 )
 
 // readHintMax bounds how much free space ReadFd asks for before a read.
@@ -82,11 +84,63 @@ func ringSyscall(trap, vtrap uintptr, fd int, p0, p1 []byte, nonblock bool) (int
 // At end of stream it returns 0, io.EOF. When fd has nothing to read it
 // returns 0, unix.EAGAIN, not wrapped, so that callers can compare with ==.
 // EINTR is retried; other errors are *os.SyscallError for "readv",
-// whether the call was read or readv.
-func (b *Buffer) ReadFd(fd int, max int) (int, error) { return b.readFd(fd, max, false) }
+// whether the call was read or readv. A frozen end is an error
+// (ErrFrozen) and reads nothing. When the buffer holds references or file
+// ranges, the bytes go after them.
+func (b *Buffer) ReadFd(fd int, max int) (int, error) {
+	if b.frozenBits()&frozenEnd != 0 || b.ext != nil {
+		return b.readFdFrozenOrExt(fd, max)
+	}
+	return b.ringReadFrom(fd, max, false, nil)
+}
 
-// readFd is ReadFd; nonblock says fd is non-blocking (see ringSyscall).
+// readFdFrozenOrExt is ReadFd at a frozen end or with an ext.
+func (b *Buffer) readFdFrozenOrExt(fd int, max int) (int, error) {
+	if b.frozenBits()&frozenEnd != 0 {
+		return 0, ErrFrozen
+	}
+	k, err := b.readFd(fd, max, false)
+	b.settle()
+	return k, err
+}
+
+// readFd is ReadFd without the freeze and the callbacks; nonblock says fd
+// is non-blocking (see ringSyscall).
 func (b *Buffer) readFd(fd int, max int, nonblock bool) (int, error) {
+	return b.readFrom(fd, max, nonblock, nil)
+}
+
+// recvFd is readFd for a socket watched by a Read|Recv event: what base
+// received for fd (event.Base.Recv) instead of a readv.
+func (b *Buffer) recvFd(base *event.Base, fd int, max int) (int, error) {
+	return b.readFrom(fd, max, true, base)
+}
+
+// recv2 is bufReadv through base.Recv: p0, then p1 if p0 filled.
+func recv2(base *event.Base, fd int, p0, p1 []byte) (int, error) {
+	k, err := base.Recv(fd, p0)
+	if err == nil && k == len(p0) && len(p1) > 0 {
+		if k1, err := base.Recv(fd, p1); err == nil {
+			k += k1 // the end of stream or an error is for the next call
+		}
+	}
+	return k, err
+}
+
+// readFrom is readFd and recvFd: one read into the free space, with
+// readv, or with rx's Recv when rx is not nil. When the buffer holds
+// references or file ranges, the bytes go after them.
+func (b *Buffer) readFrom(fd int, max int, nonblock bool, rx *event.Base) (int, error) {
+	if b.ext != nil {
+		k, err := b.appendTarget().ringReadFrom(fd, max, nonblock, rx)
+		b.record(k, 0)
+		return k, err
+	}
+	return b.ringReadFrom(fd, max, nonblock, rx)
+}
+
+// ringReadFrom is readFrom into the ring's free space.
+func (b *Buffer) ringReadFrom(fd int, max int, nonblock bool, rx *event.Base) (int, error) {
 	hint := int(b.readHint)
 	if hint == 0 {
 		hint = minStorage
@@ -102,9 +156,15 @@ func (b *Buffer) readFd(fd int, max int, nonblock bool) (int, error) {
 	}
 	offered := len(p0) + len(p1)
 
-	k, err := bufReadv(fd, p0, p1, nonblock)
-	for err == unix.EINTR {
+	var k int
+	var err error
+	if rx != nil {
+		k, err = recv2(rx, fd, p0, p1) // Recv retries EINTR itself
+	} else {
 		k, err = bufReadv(fd, p0, p1, nonblock)
+		for err == unix.EINTR {
+			k, err = bufReadv(fd, p0, p1, nonblock)
+		}
 	}
 	if err != nil || k == 0 {
 		b.drain(0) // if still empty, storage taken for this read goes back as the policy says
@@ -140,11 +200,44 @@ func nextReadHint(hint, offered, k int) int {
 //
 // When fd cannot take more it returns 0, unix.EAGAIN, not wrapped. EINTR is
 // retried; other errors are *os.SyscallError for "writev", whether the call
-// was write or writev.
-func (b *Buffer) WriteFd(fd int, max int) (int, error) { return b.writeFd(fd, max, false) }
+// was write or writev. A frozen front is an error (ErrFrozen) and writes
+// nothing.
+//
+// References (AddReference) are written from where they are, and file
+// ranges (AddFile) with sendfile(2), from the file to fd without a copy
+// through the buffer ("sendfile" names its errors); when the kernel cannot
+// sendfile to fd, the range is read into the ring and written from there.
+// One WriteFd writes the ring's data and then, if the ring emptied and
+// max allows, makes one more call for the reference or file range after
+// it.
+func (b *Buffer) WriteFd(fd int, max int) (int, error) {
+	if b.frozenBits()&frozenFront != 0 || b.ext != nil {
+		return b.writeFdFrozenOrExt(fd, max)
+	}
+	return b.ringWriteFd(fd, max, false)
+}
 
-// writeFd is WriteFd; nonblock says fd is non-blocking (see ringSyscall).
+// writeFdFrozenOrExt is WriteFd at a frozen front or with an ext.
+func (b *Buffer) writeFdFrozenOrExt(fd int, max int) (int, error) {
+	if b.frozenBits()&frozenFront != 0 {
+		return 0, ErrFrozen
+	}
+	k, err := b.writeFdExt(fd, max, false)
+	b.settle()
+	return k, err
+}
+
+// writeFd is WriteFd without the freeze and the callbacks; nonblock says
+// fd is non-blocking (see ringSyscall).
 func (b *Buffer) writeFd(fd int, max int, nonblock bool) (int, error) {
+	if b.ext != nil {
+		return b.writeFdExt(fd, max, nonblock)
+	}
+	return b.ringWriteFd(fd, max, nonblock)
+}
+
+// ringWriteFd is writeFd of the ring's data.
+func (b *Buffer) ringWriteFd(fd int, max int, nonblock bool) (int, error) {
 	p0, p1 := b.data()
 	if max > 0 {
 		p0, p1 = ringPrefix(p0, p1, max)
@@ -152,6 +245,18 @@ func (b *Buffer) writeFd(fd int, max int, nonblock bool) (int, error) {
 	if len(p0) == 0 {
 		return 0, nil
 	}
+	k, err := writeParts(fd, p0, p1, nonblock)
+	if err != nil {
+		return 0, err
+	}
+	b.drain(k)
+	return k, nil
+}
+
+// writeParts writes p0 and then p1, p0 not empty, with one call of
+// bufWritev, retrying EINTR. EAGAIN is returned as it is, other errors as
+// *os.SyscallError for "writev".
+func writeParts(fd int, p0, p1 []byte, nonblock bool) (int, error) {
 	k, err := bufWritev(fd, p0, p1, nonblock)
 	for err == unix.EINTR {
 		k, err = bufWritev(fd, p0, p1, nonblock)
@@ -162,6 +267,5 @@ func (b *Buffer) writeFd(fd int, max int, nonblock bool) (int, error) {
 		}
 		return 0, os.NewSyscallError("writev", err)
 	}
-	b.drain(k)
 	return k, nil
 }

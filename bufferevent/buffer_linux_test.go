@@ -435,6 +435,9 @@ func fuzzFd(t *testing.T, b *Buffer, m []byte, read bool, ctl byte, max, limit i
 		return m
 	}
 
+	if b.hasSegs() {
+		return fuzzFdSegs(t, b, m, mode, max, limit)
+	}
 	n, err := b.WriteFd(0, max)
 	want := m
 	if max > 0 && max < len(m) {
@@ -460,6 +463,63 @@ func fuzzFd(t *testing.T, b *Buffer, m []byte, read bool, ctl byte, max, limit i
 		if k := min(limit, len(want)); n != k || err != nil {
 			t.Fatalf("WriteFd(limit %d) = %d, %v; want %d", limit, n, err, k)
 		}
+	}
+	return m[n:]
+}
+
+// fuzzFdSegs is fuzzFd's WriteFd of a buffer holding references or file
+// ranges, which may make two calls: writev and sendfile take up to limit
+// bytes in all, and what they were given must be the front of the data.
+func fuzzFdSegs(t *testing.T, b *Buffer, m []byte, mode byte, max, limit int) []byte {
+	t.Helper()
+	var took []byte
+	calls := 0
+	fail := func() error {
+		calls++
+		switch {
+		case mode == 1 && calls == 1:
+			return unix.EINTR
+		case mode == 2:
+			return unix.EAGAIN
+		case mode == 3:
+			return unix.EPIPE
+		}
+		return nil
+	}
+	origW, origS := bufWritev, bufSendfile
+	defer func() { bufWritev, bufSendfile = origW, origS }()
+	bufWritev = func(_ int, p0, p1 []byte, _ bool) (int, error) {
+		if err := fail(); err != nil {
+			return 0, err
+		}
+		k := min(limit-len(took), len(p0)+len(p1))
+		took = append(took, append(p0[:len(p0):len(p0)], p1...)[:k]...)
+		return k, nil
+	}
+	bufSendfile = func(_ int, f *os.File, off int64, count int) (int, error) {
+		if err := fail(); err != nil {
+			return 0, err
+		}
+		p := make([]byte, min(limit-len(took), count))
+		k, err := f.ReadAt(p, off)
+		took = append(took, p[:k]...)
+		if err != nil {
+			t.Fatalf("sendfile stand-in: %v", err)
+		}
+		return k, nil
+	}
+	n, err := b.WriteFd(0, max)
+	switch {
+	case n != len(took) || !bytes.Equal(took, m[:n]):
+		t.Fatalf("WriteFd(max %d) = %d, took %q; want the front of %q", max, n, took, m)
+	case max > 0 && n > max:
+		t.Fatalf("WriteFd(max %d) = %d", max, n)
+	case n == 0 && mode == 2 && err != unix.EAGAIN:
+		t.Fatalf("WriteFd(EAGAIN) = %d, %v", n, err)
+	case n == 0 && mode == 3 && !errors.Is(err, unix.EPIPE):
+		t.Fatalf("WriteFd(EPIPE) = %d, %v", n, err)
+	case mode < 2 && limit > 0 && n == 0:
+		t.Fatalf("WriteFd(limit %d) = 0, %v", limit, err)
 	}
 	return m[n:]
 }

@@ -10,7 +10,8 @@ import (
 
 // notifyBev returns a BufferEvent reading from one end of a socket pair,
 // on a base whose loop does not run, so that the test's goroutine plays
-// the loop's and may use the buffers. The other end is returned too.
+// the loop's and may use the buffers, with Input's end unfrozen. The
+// other end is returned too.
 func notifyBev(t *testing.T) (*BufferEvent, int) {
 	t.Helper()
 	checkLeaks(t)
@@ -23,6 +24,7 @@ func notifyBev(t *testing.T) (*BufferEvent, int) {
 	if err := bev.Enable(event.Read); err != nil {
 		t.Fatal(err)
 	}
+	bev.Input().Unfreeze(false) // frozen as in libevent; these tests add to Input
 	return bev, peer
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+
+	"github.com/levent-go/levent/event"
 )
 
 // errFdUnsupported is what ReadFd and WriteFd return outside Linux.
@@ -19,8 +21,9 @@ func (b *Buffer) ReadFd(fd int, max int) (int, error) { return 0, errFdUnsupport
 // error matching errors.ErrUnsupported.
 func (b *Buffer) WriteFd(fd int, max int) (int, error) { return 0, errFdUnsupported }
 
-func (b *Buffer) readFd(int, int, bool) (int, error)  { return 0, errFdUnsupported }
-func (b *Buffer) writeFd(int, int, bool) (int, error) { return 0, errFdUnsupported }
+func (b *Buffer) readFd(int, int, bool) (int, error)        { return 0, errFdUnsupported }
+func (b *Buffer) recvFd(*event.Base, int, int) (int, error) { return 0, errFdUnsupported }
+func (b *Buffer) writeFd(int, int, bool) (int, error)       { return 0, errFdUnsupported }
 
 // setNonblock: descriptors are only supported on Linux.
 func setNonblock(int) error { return errFdUnsupported }

@@ -42,7 +42,10 @@ func (s EOLStyle) String() string {
 // Search returns the index of the first occurrence of p in the buffer, or
 // -1 if there is none (evbuffer_search). It finds matches that cross the
 // ring's wrap point without moving any data. An empty p is found at 0.
+// References and file ranges (AddReference, AddFile) are copied into the
+// ring first, as Peek does.
 func (b *Buffer) Search(p []byte) int {
+	b.pullAll()
 	s1, s2 := b.data()
 	return ringIndex(s1, s2, p)
 }
@@ -85,6 +88,7 @@ var crlfBytes = []byte("\r\n")
 // by eol bytes of terminator. ok is false when no complete line is held or
 // the style is unknown.
 func (b *Buffer) findEOL(style EOLStyle) (line, eol int, ok bool) {
+	b.pullAll()
 	s1, s2 := b.data()
 	switch style {
 	case EOLAny:
@@ -131,10 +135,12 @@ func (b *Buffer) findEOL(style EOLStyle) (line, eol int, ok bool) {
 // ReadLine removes the first complete line and its terminator from the
 // buffer and returns a copy of the line without the terminator
 // (evbuffer_readln). When no complete line is held, or style is not one of
-// the EOL constants, it returns nil, false and removes nothing.
+// the EOL constants, or the front is frozen, it returns nil, false and
+// removes nothing. References and file ranges are copied into the ring
+// first, as Peek does.
 func (b *Buffer) ReadLine(style EOLStyle) (line []byte, ok bool) {
 	k, eol, ok := b.findEOL(style)
-	if !ok {
+	if !ok || b.frozenBits()&frozenFront != 0 {
 		return nil, false
 	}
 	line = make([]byte, k)
@@ -149,11 +155,12 @@ func (b *Buffer) ReadLine(style EOLStyle) (line []byte, ok bool) {
 // only when the line wraps around the ring, as Peek does.
 func (b *Buffer) ReadLineSlice(style EOLStyle) (line []byte, ok bool) {
 	k, eol, ok := b.findEOL(style)
-	if !ok {
+	if !ok || b.frozenBits()&frozenFront != 0 {
 		return nil, false
 	}
 	line = b.Peek(k)
 	b.advance(k + eol) // keeps the storage even if this empties the buffer: line points into it
+	b.record(0, k+eol)
 	b.changed(k + eol)
 	return line, true
 }

@@ -8,8 +8,10 @@ var errBadRange = errors.New("bufferevent: search range outside the buffer")
 // or after start and ends at or before end, or -1 if there is none
 // (evbuffer_search_range, with positions as byte offsets from the front
 // instead of evbuffer_ptr). end < 0 means the end of the data. Offsets
-// outside 0 <= start <= end <= Len are an error.
+// outside 0 <= start <= end <= Len are an error. References and
+// file ranges are copied into the ring first, as Peek does.
 func (b *Buffer) SearchRange(p []byte, start, end int) (int, error) {
+	b.pullAll()
 	if end < 0 {
 		end = b.n
 	}

@@ -26,6 +26,19 @@ func checkBuffer(t testing.TB, b *Buffer, want []byte) {
 	case b.storageHeld() != len(b.buf):
 		t.Fatalf("storageHeld() = %d, want the storage's %d", b.storageHeld(), len(b.buf))
 	}
+	if e := b.ext; e != nil {
+		if b.n == 0 && len(e.segs) > 0 && (e.segs[0].ring != nil || e.segs[0].len() == 0) {
+			t.Fatalf("empty ring followed by an own ring or an empty segment: %+v", e.segs[0])
+		}
+		for i, s := range e.segs {
+			switch {
+			case s.ring != nil && (s.ring.ext != nil || s.ring.owner != nil):
+				t.Fatalf("segment %d: own ring with an ext or an owner", i)
+			case s.ring == nil && (s.n <= 0 || s.file == nil && len(s.p) != s.n):
+				t.Fatalf("segment %d: reference or file range of %d bytes (len(p) %d)", i, s.n, len(s.p))
+			}
+		}
+	}
 	if b.Len() != len(want) {
 		t.Fatalf("Len() = %d, want %d", b.Len(), len(want))
 	}

@@ -228,6 +228,8 @@ func New(b *event.Base, fd int, opts Options) (*BufferEvent, error) {
 	bev := &BufferEvent{base: b, fd: -1, opts: uint8(opts), enabled: event.Write}
 	bev.output.owner = bev
 	bev.input.owner = bev
+	bev.input.setFrozen(frozenEnd) // as bufferevent_socket_new: see Freeze
+	bev.output.setFrozen(frozenFront)
 	if fd >= 0 {
 		if err := bev.setFd(fd); err != nil {
 			return nil, err
@@ -244,7 +246,7 @@ func (bev *BufferEvent) setFd(fd int) error {
 	if err := setNonblock(fd); err != nil {
 		return err
 	}
-	if err := bev.rev.Assign(bev.base, fd, event.Read|event.Persist, bev.onRead); err != nil {
+	if err := bev.rev.Assign(bev.base, fd, bev.readFlags(), bev.onRead); err != nil {
 		return err
 	}
 	if err := bev.applyPriorityLocked(&bev.rev); err != nil {
@@ -260,6 +262,21 @@ func (bev *BufferEvent) setFd(fd int) error {
 	}
 	bev.fd = int32(fd)
 	return nil
+}
+
+// kernelRecv lets readFlags ask for Recv; tests turn it off to compare
+// the readv path on the same base.
+var kernelRecv = true
+
+// readFlags are the read event's: Read|Persist, and Recv where the base
+// receives in the kernel (io_uring), so that the read callback finds the
+// data already read (see recvFd). A TLS BufferEvent reads its records
+// with readv itself.
+func (bev *BufferEvent) readFlags() event.Flag {
+	if kernelRecv && bev.base.Receives() && bev.tlsConn() == nil {
+		return event.Read | event.Persist | event.Recv
+	}
+	return event.Read | event.Persist
 }
 
 // writeEvent returns wev, making it on first use; fd must be set.
@@ -390,7 +407,7 @@ func (bev *BufferEvent) Enable(what event.Flag) error {
 	if err == nil && f != nil && what&event.Read != 0 {
 		// A filter reads through its underlying BufferEvent, whose
 		// lock is never taken with the filter's held.
-		return f.under.Enable(event.Read)
+		return f.setUnderReading(true)
 	}
 	return err
 }
@@ -418,9 +435,22 @@ func (bev *BufferEvent) enableLocked(what event.Flag) error {
 // progress. Safe from any goroutine.
 func (bev *BufferEvent) Disable(what event.Flag) error {
 	bev.mu.Lock()
+	f, err := bev.disableLocked(what)
+	bev.mu.Unlock()
+	if f != nil {
+		return f.setUnderReading(false)
+	}
+	return err
+}
+
+// disableLocked is Disable under bev's lock. It returns the filter whose
+// underlying must stop reading too, for the caller to tell once the lock
+// is released: a filter that does not read leaves its underlying's data
+// unread, as libevent suspends the underlying's reading, but a TLS
+// filter's handshake reads all the same.
+func (bev *BufferEvent) disableLocked(what event.Flag) (*filterState, error) {
 	if bev.life == lsFreed {
-		bev.mu.Unlock()
-		return ErrFreed
+		return nil, ErrFreed
 	}
 	bev.enabled &^= what & (event.Read | event.Write)
 	if what&event.Read != 0 && bev.life != lsHandshaking {
@@ -429,15 +459,10 @@ func (bev *BufferEvent) Disable(what event.Flag) error {
 	if what&event.Write != 0 && bev.life != lsConnecting {
 		bev.stopWritingLocked()
 	}
-	f := bev.filterLocked()
-	handshaking := bev.life == lsHandshaking
-	bev.mu.Unlock()
-	if f != nil && what&event.Read != 0 && !handshaking { // a TLS filter's handshake reads all the same
-		// A filter that does not read leaves its underlying's data
-		// unread, as libevent suspends the underlying's reading.
-		return f.under.Disable(event.Read)
+	if f := bev.filterLocked(); f != nil && what&event.Read != 0 && bev.life != lsHandshaking {
+		return f, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // startReadingLocked makes the read event pending, or re-arms its timeout,
@@ -632,6 +657,8 @@ func write[T string | []byte](bev *BufferEvent, p T) (int, error) {
 		return 0, ErrFreed
 	case bev.writeErr() != nil:
 		return 0, bev.writeErr()
+	case bev.work&bsCloseWrite != 0: // the shutdown waits for Output to drain
+		return 0, ErrWriteClosed
 	case len(p) == 0:
 		return 0, nil
 	}

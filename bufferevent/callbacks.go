@@ -79,9 +79,11 @@ func (bev *BufferEvent) armFailedLocked(dir event.Flag, err error) What {
 }
 
 // run runs the write and event callbacks of c (the read callback has its
-// own step, see above). Between the two it reads the event callback again:
-// none after Free.
+// own step, see above), after what the buffers' changes left due (their
+// callbacks, release functions of references: settleBuffers). Between the
+// two it reads the event callback again: none after Free.
 func (c calls) run(bev *BufferEvent) {
+	bev.settleBuffers()
 	if c.write != nil {
 		c.write(bev)
 		if c.event == nil {
@@ -101,6 +103,7 @@ func (c calls) run(bev *BufferEvent) {
 // others as run does.
 func (c calls) runAll(bev *BufferEvent) {
 	if c.read != nil {
+		bev.settleBuffers()
 		c.read(bev)
 		bev.mu.Lock()
 		c = bev.readReturnedLocked(calls{write: c.write, what: c.what})

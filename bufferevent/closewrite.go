@@ -17,7 +17,8 @@ var ErrWriteClosed = errors.New("bufferevent: the sending side is closed")
 // (TLS's end of stream), and on every BufferEvent it shuts the socket down
 // for writing (shutdown(2) with SHUT_WR), so that the peer reads the end
 // of the stream while this side may still read what the peer sends. Writes
-// after it return ErrWriteClosed. Writing must be enabled for Output to
+// after it return ErrWriteClosed, and the shutdown happens on the loop's
+// goroutine, at its next queued work even when Output is empty. Writing must be enabled for Output to
 // drain. It is refused without a connected descriptor, or during a TLS
 // handshake; a failed shutdown is reported as Writing|Error. Safe from any
 // goroutine.
@@ -36,14 +37,11 @@ func (bev *BufferEvent) CloseWrite() error {
 	case bev.tlsConn() != nil && !bev.tlsConn().handshakeDone:
 		return errors.New("bufferevent: CloseWrite: the TLS handshake failed")
 	}
+	// The flush, on the loop, ends the sending side once all is out:
+	// only the loop may look at Output, which its callbacks may be
+	// changing now.
 	bev.work |= bsCloseWrite
-	if bev.output.Len() > 0 || bev.tlsConn() != nil {
-		// The flush, on the loop, ends the sending side once all is out.
-		return bev.queueLocked(bsFlushQueued)
-	}
-	c, _ := bev.closeWriteLocked()
-	bev.deferLocked(c) // an error is reported from the loop
-	return nil
+	return bev.queueLocked(bsFlushQueued)
 }
 
 // closeWriteLocked is the transition that ends the sending side once

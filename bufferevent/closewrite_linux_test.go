@@ -1,7 +1,6 @@
 package bufferevent
 
 import (
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -57,17 +56,10 @@ func TestCloseWriteNeedsAConnection(t *testing.T) {
 func TestTLSCloseWriteSendsCloseNotify(t *testing.T) {
 	checkLeaks(t)
 	b := startLoop(t)
-	scfg, ccfg := tlsConfigs(t)
-	fd, raw := tcpFds(t, b)
-	ev := newEvents()
 	reads := make(chan string, 1)
-	bev := tlsServer(t, b, fd, scfg, 0, ev)
+	bev, c, _, ev := tlsServerAndGoClient(t, b, tlsServer, 0)
 	bev.SetCallbacks(sendReads(reads), nil, ev.cb)
-	c := tls.Client(raw, ccfg)
-	if err := c.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	ev.expect(t, Connected)
+	handshakeConnected(t, c, ev)
 	bev.WriteString("goodbye")
 	if err := bev.CloseWrite(); err != nil {
 		t.Fatal(err)
@@ -82,6 +74,7 @@ func TestTLSCloseWriteSendsCloseNotify(t *testing.T) {
 	}
 
 	// A levent peer tells a clean end from a dirty one.
+	scfg, ccfg := tlsConfigs(t)
 	sev := newEvents()
 	l, err := listener.NewBind(b, func(l *listener.Listener, fd int, _ net.Addr) {
 		s := tlsServer(t, b, fd, scfg, 0, sev)
@@ -110,5 +103,36 @@ func TestTLSCloseWriteSendsCloseNotify(t *testing.T) {
 	cev.expect(t, Connected)
 	if w := cev.next(t); w != Reading|EOF {
 		t.Fatalf("client event %v, want the clean Reading|EOF", w)
+	}
+}
+
+// Once CloseWrite has shut the sending side down, what the loop still
+// adds to Output (an echo of what the peer sends) stays there: no write
+// fails with EPIPE, no Writing|Error is reported, and Write keeps
+// returning ErrWriteClosed.
+func TestCloseWriteKeepsLaterOutputUnsent(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	bev, c := tcpPair(t, b, 0)
+	ev := newEvents()
+	bev.SetCallbacks(nil, nil, ev.cb)
+	if err := bev.Enable(event.Read | event.Write); err != nil {
+		t.Fatal(err)
+	}
+	if err := bev.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(c); err != nil || len(got) != 0 { // the shutdown reached the peer
+		t.Fatalf("peer read %q, %v; want the end of the stream", got, err)
+	}
+	onLoop(t, b, func() { bev.Output().WriteString("too late") })
+	settle(t, b)
+	select {
+	case w := <-ev.ch:
+		t.Fatalf("event %v after output added past the shutdown (Err %v)", w, bev.Err())
+	default:
+	}
+	if _, err := bev.WriteString("more"); !errors.Is(err, ErrWriteClosed) {
+		t.Fatalf("Write after CloseWrite: %v, want ErrWriteClosed", err)
 	}
 }

@@ -56,6 +56,16 @@
 //	BEV_EVENT_*                          Reading, Writing, EOF, Error,
 //	                                     Timeout, Connected (same values)
 //	struct evbuffer                      Buffer
+//	evbuffer_add_reference               (*Buffer).AddReference (release func)
+//	evbuffer_add_file, evbuffer_file_segment_new + _add_file_segment
+//	                                     (*Buffer).AddFile (*os.File, offset,
+//	                                     length, release func); sendfile(2)
+//	                                     on a socket's Output
+//	evbuffer_add_cb / evbuffer_remove_cb (*Buffer).AddCallback, (*BufferCB).Remove
+//	evbuffer_cb_set_flags / _clear_flags (*BufferCB).Enable / Disable
+//	  (EVBUFFER_CB_ENABLED)
+//	struct evbuffer_cb_info              BufferCBInfo
+//	evbuffer_freeze / evbuffer_unfreeze  (*Buffer).Freeze / Unfreeze, ErrFrozen
 //
 // Closures replace void *arg, and errors are Go errors: Err returns the
 // unix.Errno behind an Error event (ECONNRESET, ECONNREFUSED...).
@@ -86,6 +96,19 @@
 // allocates. After two seconds without data on a connection without a
 // read timeout, the buffers give their storage back, so an idle connection
 // costs well under a kilobyte.
+//
+// On a base that receives in the kernel (event.Base.Receives: io_uring
+// on Linux 6.3 or later) a socket BufferEvent's read event is a
+// Read|Recv event and it reads with Base.Recv instead of readv: the
+// kernel has already received the data into buffers shared by every
+// connection, so a message costs no read system call at all. Nothing
+// changes for the user: the same callbacks, watermarks, rate limits and
+// timeouts, the same Reading|EOF and Reading|Error. A connection that
+// stops reading (Disable, a high watermark, a rate limit) keeps what the
+// kernel took for it, at most about 64 KiB, and the socket's own buffer
+// then fills as it would under readv; an idle one costs no more memory
+// than on epoll's readiness path. TLS BufferEvents read their records
+// with readv on every base.
 //
 // # Goroutines
 //
@@ -216,12 +239,20 @@
 //
 // # Differences from libevent
 //
-// Buffer is a growable ring, not a chain of chunks (see Buffer). Read
-// returns only a count. TLS is crypto/tls, not OpenSSL; Free sends
-// close_notify, where libevent leaves SSL_shutdown to the program, and a
-// TLS filter's end of the underlying's stream is told from close_notify
-// by crypto/tls, where libevent reports every EOF of the underlying as an
-// error unless dirty shutdowns are allowed. A RateLimitGroup's
+// Buffer is a growable ring, not a chain of chunks (see Buffer); what
+// AddReference and AddFile add follows the ring's data in order, and
+// Peek, Search and ReadLine over it copy it into the ring. Buffer
+// callbacks are immediate, except that changes a BufferEvent makes to its
+// own buffers are reported after its step, with no lock held (libevent
+// runs them at once with the BufferEvent's recursive lock held); there is
+// no EVBUFFER_CB_NODEFER nor evbuffer_defer_callbacks. A TLS BufferEvent
+// on a socket (NewTLS) freezes its buffers as a socket one does, where
+// libevent's OpenSSL one does not; a TLS filter's, like any filter's, are
+// not frozen. Read returns only a count. TLS is crypto/tls, not OpenSSL;
+// Free sends close_notify, where libevent leaves SSL_shutdown to the
+// program, and a TLS filter's end of the underlying's stream is told from
+// close_notify by crypto/tls, where libevent reports every EOF of the
+// underlying as an error unless dirty shutdowns are allowed. A RateLimitGroup's
 // Free takes its members out instead of requiring it to be empty; a zero
 // minimum share counts as one byte. New and SetFd make a blocking
 // descriptor non-blocking (libevent leaves that to the caller, and a

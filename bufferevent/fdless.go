@@ -34,6 +34,8 @@ func newFdless(b *event.Base, opts Options) (*BufferEvent, error) {
 		return nil, err
 	}
 	bev.ext = &bevExt{}
+	bev.input.setFrozen(0) // as bufferevent_filter_new; NewPair freezes its ends again
+	bev.output.setFrozen(0)
 	return bev, nil
 }
 
@@ -190,6 +192,7 @@ func (bev *BufferEvent) fdlessFlush() {
 // flushed when it returns, as after a socket read.
 func (bev *BufferEvent) runDue(c calls) {
 	if c.read == nil && c.write == nil && c.what == 0 {
+		bev.settleBuffers() // a step that calls nobody may still have released a reference
 		return
 	}
 	bev.mu.Lock()

@@ -71,6 +71,46 @@ type filterState struct {
 	// (under the filter's lock) to the underlying's Output (release,
 	// with no lock held). Only those two touch it, one after the other.
 	closing Buffer
+	// givenBack is set by release, under the underlying's lock, before
+	// it gives the underlying back: from then on the filter no longer
+	// turns the underlying's reading on or off (setUnderReading), which
+	// a step or an Enable that began before Free would otherwise do
+	// after release enabled it.
+	givenBack bool
+}
+
+// underReadingHook, when set by a test, runs in setUnderReading before
+// the underlying's lock is taken: where a Free on another goroutine may
+// come in.
+var underReadingHook func()
+
+// setUnderReading turns the underlying's reading on or off for the
+// filter, unless release has given it back meanwhile; down a chain of
+// filters, each underlying is told in turn, never with two locks held.
+func (f *filterState) setUnderReading(on bool) error {
+	if underReadingHook != nil {
+		underReadingHook()
+	}
+	u := f.under
+	u.mu.Lock()
+	if f.givenBack {
+		u.mu.Unlock()
+		return nil
+	}
+	var next *filterState
+	var err error
+	if on {
+		if err = u.enableLocked(event.Read); err == nil {
+			next = u.filterLocked()
+		}
+	} else {
+		next, err = u.disableLocked(event.Read)
+	}
+	u.mu.Unlock()
+	if next != nil {
+		return next.setUnderReading(on)
+	}
+	return err
 }
 
 // NewFilter returns a BufferEvent that filters the data of underlying
@@ -130,7 +170,7 @@ func NewFilter(underlying *BufferEvent, inFilter, outFilter FilterFunc, opts Opt
 	}
 	// Reading starts when the filter's does, as libevent suspends the
 	// underlying's until then.
-	underlying.Disable(event.Read)
+	f.setUnderReading(false)
 	return bev, nil
 }
 
@@ -415,6 +455,9 @@ func (f *filterState) release(closeUnderlying bool) {
 		f.under.Free()
 		return
 	}
+	f.under.mu.Lock()
+	f.givenBack = true
+	f.under.mu.Unlock()
 	f.under.SetCallbacks(nil, nil, nil)
 	f.under.Enable(event.Read)
 }

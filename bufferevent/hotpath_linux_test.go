@@ -105,8 +105,9 @@ func countCalls(t *testing.T, fd func() int) (reads, writes *int) {
 	return reads, writes
 }
 
-// A message that fits is taken with one readv and echoed with one writev:
-// no read until EAGAIN, no second write.
+// A message that fits is taken with one readv (none where the base
+// receives in the kernel) and echoed with one writev: no read until
+// EAGAIN, no second write.
 func TestEchoMakesOneReadvAndOneWritevPerMessage(t *testing.T) {
 	checkLeaks(t)
 	const messages = 50
@@ -128,9 +129,15 @@ func TestEchoMakesOneReadvAndOneWritevPerMessage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A base that receives in the kernel (io_uring) hands the read
+	// callback data already read: no readv at all.
+	wantReads := messages
+	if b.Receives() {
+		wantReads = 0
+	}
 	onLoop(t, b, func() {
-		if *reads != messages || *writes != messages {
-			t.Errorf("for %d messages: got %d readv and %d writev calls, want %d of each", messages, *reads, *writes, messages)
+		if *reads != wantReads || *writes != messages {
+			t.Errorf("for %d messages: got %d readv and %d writev calls, want %d and %d", messages, *reads, *writes, wantReads, messages)
 		}
 	})
 }

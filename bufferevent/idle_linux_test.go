@@ -25,9 +25,17 @@ import (
 // the client process of TestIdleConnectionMemory instead of running tests.
 const idleClientsEnv = "LEVENT_TEST_IDLE_CLIENTS"
 
+// noRecvEnv, set to anything, makes the package's BufferEvents read with
+// readv even on a base that receives in the kernel (io_uring), so that
+// benchmarks and tests can compare the two paths.
+const noRecvEnv = "LEVENT_TEST_NORECV"
+
 func TestMain(m *testing.M) {
 	if spec := os.Getenv(idleClientsEnv); spec != "" {
 		os.Exit(idleClients(spec))
+	}
+	if os.Getenv(noRecvEnv) != "" {
+		kernelRecv = false
 	}
 	os.Exit(m.Run())
 }

@@ -66,6 +66,10 @@ func NewPair(b *event.Base, opts Options) (*BufferEvent, *BufferEvent, error) {
 		x.Free()
 		return nil, nil, err
 	}
+	for _, end := range []*BufferEvent{x, y} { // as bufferevent_pair_new: see Freeze
+		end.input.setFrozen(frozenEnd)
+		end.output.setFrozen(frozenFront)
+	}
 	p := &pairLink{ends: [2]*BufferEvent{x, y}}
 	x.ext.pair, y.ext.pair = p, p
 	return x, y, nil

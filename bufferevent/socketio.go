@@ -93,8 +93,8 @@ func (bev *BufferEvent) flushLocked() calls {
 		bev.fdlessScheduleFlushLocked() // refused only by a closed base
 		return calls{}
 	}
-	if !bev.hasIO() || bev.enabled&event.Write == 0 {
-		return calls{}
+	if !bev.hasIO() || bev.enabled&event.Write == 0 || bev.writeErr() != nil {
+		return calls{} // after a write error or CloseWrite's shutdown, nothing more goes out
 	}
 	return bev.writeOutLocked()
 }
@@ -186,7 +186,13 @@ func (bev *BufferEvent) readLocked(fd int, what event.Flag) calls {
 	if room, ok = bev.rateCapLocked(dirRead, room); !ok {
 		return calls{} // held: the refill resumes reading
 	}
-	n, err := bev.input.readFd(fd, room, true)
+	var n int
+	var err error
+	if bev.rev.Events()&event.Recv != 0 {
+		n, err = bev.input.recvFd(bev.base, fd, room)
+	} else {
+		n, err = bev.input.readFd(fd, room, true)
+	}
 	bev.rateSpentLocked(dirRead, n)
 	switch {
 	case err == unix.EAGAIN:

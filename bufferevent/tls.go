@@ -305,14 +305,15 @@ func (bev *BufferEvent) tlsDecryptLocked() calls {
 func (bev *BufferEvent) tlsDecryptIntoLocked(limit int) (got int, end What) {
 	t := bev.tlsConn()
 	t.unread = true
+	in := bev.input.appendTarget() // the ring, or where data goes after a reference
 	for limit == 0 || got < limit {
-		putStorage(bev.input.reserve(tlsReadRoom))
-		s1, _ := bev.input.space()
+		putStorage(in.reserve(tlsReadRoom))
+		s1, _ := in.space()
 		if limit > 0 {
 			s1 = s1[:min(len(s1), limit-got)]
 		}
 		k, err := t.conn.Read(s1)
-		bev.input.n += k
+		in.n += k
 		got += k
 		if err == nil {
 			continue
@@ -323,9 +324,10 @@ func (bev *BufferEvent) tlsDecryptIntoLocked(limit int) (got int, end What) {
 		t.unread = false
 		break
 	}
-	if bev.input.n == 0 {
-		bev.input.emptied()
+	if in.n == 0 {
+		in.emptied()
 	}
+	bev.input.record(got, 0)
 	return got, end
 }
 
@@ -417,7 +419,10 @@ func (bev *BufferEvent) tlsWriteOutLocked() calls {
 func (bev *BufferEvent) tlsEncryptLocked(limit int) (wrote bool, err error) {
 	t := bev.tlsConn()
 	for bev.output.Len() > 0 && t.pendingOut() < limit {
-		s1, _ := bev.output.data()
+		s1, err := bev.output.front() // a file range is read into the ring
+		if len(s1) == 0 {
+			return wrote, err
+		}
 		k, err := t.conn.Write(s1[:min(len(s1), tlsChunk)])
 		bev.output.drain(k)
 		wrote = wrote || k > 0

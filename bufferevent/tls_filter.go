@@ -224,11 +224,8 @@ func (f *filterState) tlsSyncRead(bev *BufferEvent) {
 	}
 	want := bev.life == lsHandshaking || bev.enabled&event.Read != 0 && bev.work&bsSuspended == 0
 	bev.mu.Unlock()
-	switch on := f.under.Enabled()&event.Read != 0; {
-	case want && !on:
-		f.under.Enable(event.Read) // a refusal comes back as underlying's Error event
-	case !want && on:
-		f.under.Disable(event.Read)
+	if on := f.under.Enabled()&event.Read != 0; want != on {
+		f.setUnderReading(want) // a refusal comes back as underlying's Error event
 	}
 }
 

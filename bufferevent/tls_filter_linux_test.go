@@ -55,7 +55,7 @@ func tlsFilterServer(t testing.TB, b *event.Base, fd int, cfg *tls.Config, opts 
 // descriptor: NewTLS on it, or NewTLSFilter over a BufferEvent on it.
 var tlsServerKinds = []struct {
 	name string
-	make func(testing.TB, *event.Base, int, *tls.Config, Options, *events) *BufferEvent
+	make tlsServerMaker
 }{{"NewTLS", tlsServer}, {"NewTLSFilter", tlsFilterServer}}
 
 // underKinds make the two BufferEvents a test puts TLS filters over: the
@@ -195,12 +195,7 @@ func TestTLSFilterOverAnInMemoryPair(t *testing.T) {
 			e := newEchoCheck(t, b, client)
 			e.ev.expect(t, Connected)
 			sev.expect(t, Connected)
-			for start := time.Now(); runtime.NumGoroutine() > goroutines; time.Sleep(time.Millisecond) {
-				if time.Since(start) > deadline {
-					t.Fatalf("goroutines: %d with two open TLS filters, want at most %d as before them",
-						runtime.NumGoroutine(), goroutines)
-				}
-			}
+			waitFor(t, "the handshake goroutines to end", func() bool { return runtime.NumGoroutine() <= goroutines })
 			e.send([]byte("over the pair"))
 			checkInvariants(t, b, client)
 			checkInvariants(t, b, server)
@@ -379,12 +374,8 @@ func TestTLSReportsCleanAndDirtyShutdown(t *testing.T) {
 			t.Run(kind.name+"/"+tc.name, func(t *testing.T) {
 				checkLeaks(t)
 				b := startLoop(t)
-				scfg, ccfg := tlsConfigs(t)
-				fd, raw := tcpFds(t, b)
-				ev := newEvents()
-				bev := kind.make(t, b, fd, scfg, 0, ev)
+				bev, c, raw, ev := tlsServerAndGoClient(t, b, kind.make, 0)
 				bev.SetAllowDirtyShutdown(tc.allowDirty)
-				c := tls.Client(raw, ccfg)
 				if err := roundTrip(c, []byte("before the end")); err != nil {
 					t.Fatal(err)
 				}
@@ -406,11 +397,7 @@ func TestTLSReportsCleanAndDirtyShutdown(t *testing.T) {
 func TestTLSFilterReportsTheUnderlyingsReset(t *testing.T) {
 	checkLeaks(t)
 	b := startLoop(t)
-	scfg, ccfg := tlsConfigs(t)
-	fd, raw := tcpFds(t, b)
-	ev := newEvents()
-	bev := tlsFilterServer(t, b, fd, scfg, 0, ev)
-	c := tls.Client(raw, ccfg)
+	bev, c, raw, ev := tlsServerAndGoClient(t, b, tlsFilterServer, 0)
 	if err := roundTrip(c, []byte("before the reset")); err != nil {
 		t.Fatal(err)
 	}

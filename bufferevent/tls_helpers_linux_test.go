@@ -110,3 +110,35 @@ func tlsEchoListener(t testing.TB, cfg *tls.Config) (addr string, closed <-chan 
 	t.Cleanup(func() { l.Close() })
 	return l.Addr().String(), done
 }
+
+// tlsServerMaker is how a test makes its levent TLS server on a
+// descriptor: tlsServer (NewTLS) or tlsFilterServer (NewTLSFilter).
+type tlsServerMaker func(testing.TB, *event.Base, int, *tls.Config, Options, *events) *BufferEvent
+
+// tlsServerAndGoClient makes a levent TLS server with makeServer on one
+// end of a TCP connection, its events going to ev, and a Go crypto/tls
+// client on the other, held to version unless it is 0. The handshake
+// starts with the client's first Read, Write or Handshake; raw is the
+// client's TCP connection under it.
+func tlsServerAndGoClient(t testing.TB, b *event.Base, makeServer tlsServerMaker, version uint16) (
+	bev *BufferEvent, c *tls.Conn, raw *net.TCPConn, ev *events) {
+	t.Helper()
+	scfg, ccfg := tlsConfigs(t)
+	if version != 0 {
+		ccfg.MinVersion, ccfg.MaxVersion = version, version
+	}
+	fd, raw := tcpFds(t, b)
+	ev = newEvents()
+	bev = makeServer(t, b, fd, scfg, 0, ev)
+	return bev, tls.Client(raw, ccfg), raw, ev
+}
+
+// handshakeConnected completes the Go client's handshake and waits for
+// the levent server's Connected.
+func handshakeConnected(t testing.TB, c *tls.Conn, ev *events) {
+	t.Helper()
+	if err := c.Handshake(); err != nil {
+		t.Fatalf("client handshake: %v", err)
+	}
+	ev.expect(t, Connected)
+}

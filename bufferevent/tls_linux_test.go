@@ -33,19 +33,11 @@ func TestTLSServerEchoesAGoClient(t *testing.T) {
 	}
 }
 
-func testTLSServerEchoesAGoClient(t *testing.T, makeServer func(testing.TB, *event.Base, int, *tls.Config, Options, *events) *BufferEvent, version uint16) {
+func testTLSServerEchoesAGoClient(t *testing.T, makeServer tlsServerMaker, version uint16) {
 	checkLeaks(t)
 	b := startLoop(t)
-	scfg, ccfg := tlsConfigs(t)
-	ccfg.MinVersion, ccfg.MaxVersion = version, version
-	fd, raw := tcpFds(t, b)
-	ev := newEvents()
-	bev := makeServer(t, b, fd, scfg, 0, ev)
-	c := tls.Client(raw, ccfg)
-	if err := c.Handshake(); err != nil {
-		t.Fatalf("client handshake: %v", err)
-	}
-	ev.expect(t, Connected)
+	bev, c, _, ev := tlsServerAndGoClient(t, b, makeServer, version)
+	handshakeConnected(t, c, ev)
 	if st, ok := bev.TLSConnectionState(); !ok || st.Version != version {
 		t.Fatalf("TLSConnectionState: %v, version %#x, want %#x", ok, st.Version, version)
 	}

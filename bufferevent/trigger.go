@@ -51,7 +51,9 @@ func (o TriggerOptions) String() string {
 // watermark, either whatever the watermarks say with
 // TriggerIgnoreWatermarks. With TriggerDefer, or a BufferEvent made with
 // DeferCallbacks, they run later on the loop's goroutine and Trigger may
-// be called from any goroutine; otherwise they run before Trigger returns,
+// be called from any goroutine; the watermarks are then checked on the
+// loop, when it takes the trigger up, and a closed base refuses it with
+// its error. Otherwise they run before Trigger returns,
 // on the caller's goroutine, which must be the loop's (a callback or a
 // function given to Submit), as for Input and Output. What the read
 // callback writes goes out when it returns, as after a read.
@@ -68,18 +70,18 @@ func (bev *BufferEvent) Trigger(what event.Flag, opts TriggerOptions) error {
 		return ErrFreed
 	}
 	ignore := opts&TriggerIgnoreWatermarks != 0
-	var c calls
-	if what&event.Read != 0 && (ignore || bev.input.Len() >= int(bev.rlow)) {
-		c.read = bev.readcb
-	}
-	if what&event.Write != 0 && (ignore || bev.output.Len() <= int(bev.wlow)) {
-		c.write = bev.writecb
-	}
 	if bev.triggerDefersLocked(opts) {
-		bev.deferLocked(c)
+		if !ignore {
+			// The caller may be on any goroutine, and only the loop may
+			// look at Input and Output: the watermarks are checked there.
+			bev.mu.Unlock()
+			return bev.base.Submit(func() { bev.triggerChecked(what) })
+		}
+		bev.deferLocked(bev.triggerCallsLocked(what, true))
 		bev.mu.Unlock()
 		return nil
 	}
+	c := bev.triggerCallsLocked(what, ignore)
 	// Called from inside a read callback, the flush waits for that one.
 	nested := bev.work&bsInCallback != 0
 	if c.read != nil {
@@ -134,6 +136,33 @@ func (bev *BufferEvent) TriggerEvent(what What, opts TriggerOptions) error {
 	bev.mu.Unlock()
 	c.run(bev)
 	return nil
+}
+
+// triggerCallsLocked is the callbacks Trigger runs for what: the read
+// callback if Input holds at least the read low watermark, the write
+// callback if Output holds at most the write low watermark, or both
+// whatever the watermarks say with ignore. Loop's goroutine only, unless
+// ignore is set.
+func (bev *BufferEvent) triggerCallsLocked(what event.Flag, ignore bool) calls {
+	var c calls
+	if what&event.Read != 0 && (ignore || bev.input.Len() >= int(bev.rlow)) {
+		c.read = bev.readcb
+	}
+	if what&event.Write != 0 && (ignore || bev.output.Len() <= int(bev.wlow)) {
+		c.write = bev.writecb
+	}
+	return c
+}
+
+// triggerChecked is a deferred Trigger that honours the watermarks, on
+// the loop: it checks them and defers the callbacks they allow, which run
+// at the loop's next queued work, as every deferred callback does.
+func (bev *BufferEvent) triggerChecked(what event.Flag) {
+	bev.mu.Lock()
+	if bev.life != lsFreed {
+		bev.deferLocked(bev.triggerCallsLocked(what, false))
+	}
+	bev.mu.Unlock()
 }
 
 // triggerDefersLocked reports whether a trigger with opts runs its

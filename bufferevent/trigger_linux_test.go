@@ -187,6 +187,20 @@ func TestTriggerDeferFromAnotherGoroutine(t *testing.T) {
 	if got := wait(t, ran, "the event callback"); got != "event Reading|EOF" {
 		t.Fatalf("got %q", got)
 	}
+	// The watermarks are checked on the loop, and still hold.
+	if err := bev.SetWatermark(event.Read, 100, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := bev.Trigger(event.Read, TriggerDefer); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, b)
+	settle(t, b)
+	select {
+	case got := <-ran:
+		t.Fatalf("below the read low watermark a deferred Trigger ran %q", got)
+	default:
+	}
 }
 
 // Bad flags and options are refused with an error, and a freed

@@ -81,9 +81,14 @@
 // (LEVENT_NOIOURING overrides both); where the kernel refuses it the base
 // runs on epoll and Base.MethodFallback says why. On io_uring a descriptor
 // closed while watched stays open in the kernel until its event is
-// deleted (the poll holds the file), and readiness reaches a nonblocking
-// loop a few microseconds after it happens when the poll was armed from
-// another thread.
+// deleted (the poll holds the file). The ring is set up with
+// IORING_SETUP_COOP_TASKRUN, under which the kernel posts a completion
+// through the thread that submitted the request when that thread next
+// enters the kernel: so while Loop runs on io_uring its goroutine stays on
+// one OS thread (runtime.LockOSThread), every request is submitted from
+// there, and a change another goroutine makes while the loop sleeps wakes
+// the loop to submit it, as on poll (a descriptor freed there stays open
+// in the kernel until the loop has woken and cancelled its poll).
 //
 // A Read event with Recv on a stream socket lets io_uring receive for it: a
 // multishot recv fills buffers from one ring the base lends the kernel, the

@@ -3,6 +3,7 @@ package event
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"time"
 
 	"github.com/levent-go/levent/internal/poller"
@@ -16,7 +17,8 @@ func (b *Base) Dispatch() error { return b.Loop(0) }
 // Loop runs the loop as flags ask (event_base_loop); see LoopOnce,
 // LoopNonblock and LoopNoExitOnEmpty. Callbacks run on the calling
 // goroutine. One goroutine at a time may run a base's loop; Loop from a
-// callback returns ErrLoopRunning.
+// callback returns ErrLoopRunning. On io_uring that goroutine is locked to
+// its OS thread until Loop returns (see the package doc).
 //
 // One iteration: flush descriptor changes, wait for readiness or the
 // earliest deadline, then make ready descriptors active, then expired
@@ -36,6 +38,10 @@ func (b *Base) Loop(flags LoopFlag) error {
 	}
 	b.running = true
 	b.gotExit, b.gotBreak = false, false
+	if tb, ok := b.poller.(poller.ThreadBound); ok && tb.BindsThread() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	err := b.loop(flags)
 	b.now, b.cacheTime = 0, false
 	b.running = false

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -134,4 +136,66 @@ func checkBaseRuns(t *testing.T, b *Base) {
 		t.Errorf("Loop(LoopOnce) = %v with %d callbacks, want nil with 1", err, ran)
 	}
 	ev.Free()
+}
+
+// On io_uring, whose completions are posted through the thread that
+// submitted, the loop runs its callbacks on one OS thread, however often
+// a callback blocks, in a system call or on a channel another goroutine
+// wakes it from, while other goroutines want the processors.
+func TestURingLoopStaysOnItsThread(t *testing.T) {
+	b, err := NewBaseWithConfig(Config{Method: "io_uring"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if b.Method() != "io_uring" {
+		t.Skipf("io_uring unavailable here: %s", b.MethodFallback())
+	}
+	tids := map[int]int{}
+	ping, pong := make(chan struct{}), make(chan struct{})
+	go func() {
+		for range ping {
+			runtime.Gosched()
+			pong <- struct{}{}
+		}
+	}()
+	defer close(ping)
+	spin := make(chan struct{}) // keeps other goroutines wanting a P
+	defer close(spin)
+	for range 2 {
+		go func() {
+			for {
+				select {
+				case <-spin:
+					return
+				default:
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	n := 0
+	var tick *Event
+	tick, err = NewTimer(b, func(int, Flag) {
+		tids[unix.Gettid()]++
+		ping <- struct{}{}
+		<-pong // parks the loop's goroutine; another goroutine wakes it
+		// A blocking system call, during which the runtime may hand the
+		// loop's P to another thread.
+		unix.Nanosleep(&unix.Timespec{Nsec: 200_000}, nil)
+		if n++; n < 200 {
+			tick.Add(time.Microsecond)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tick.Free()
+	tick.Add(time.Microsecond)
+	if err := b.Dispatch(); err != nil {
+		t.Fatal(err)
+	}
+	if len(tids) != 1 {
+		t.Fatalf("callbacks ran on %d threads (%v), want one", len(tids), tids)
+	}
 }

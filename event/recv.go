@@ -16,7 +16,10 @@ import "github.com/levent-go/levent/internal/poller"
 // the kernel fills from a ring shared by all connections; Recv copies it
 // out and gives the buffers back, so a connection that stops reading
 // holds none (what the kernel had already taken is kept for it in memory
-// until it reads again). Safe from any goroutine.
+// until it reads again). A descriptor never has more than about 64 KiB
+// received for it and not yet taken: past that the kernel stops receiving
+// for it and the socket's own buffer fills, as under read(2). Safe from
+// any goroutine.
 func (b *Base) Recv(fd int, p []byte) (int, error) {
 	if fd < 0 {
 		return 0, ErrBadFd

@@ -138,6 +138,15 @@ type Acceptor interface {
 	DropAccepted(fd int)
 }
 
+// ThreadBound is implemented by a backend whose completions are posted
+// through the thread that submitted the request (io_uring's task work):
+// the loop runs on one OS thread while it dispatches, so that the thread
+// it sleeps on is the one the kernel posts to.
+type ThreadBound interface {
+	// BindsThread reports whether the loop should stay on its thread.
+	BindsThread() bool
+}
+
 // ErrUnsupported is returned where the platform has no backend yet.
 var ErrUnsupported = errors.New("levent: no event backend for this platform yet (only linux)")
 

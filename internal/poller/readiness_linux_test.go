@@ -38,7 +38,9 @@ func TestFeaturesOfEachBackend(t *testing.T) {
 	}{
 		{"epoll", FeatureET | FeatureO1 | FeatureEarlyClose, true},
 		{"poll", FeatureFDs | FeatureEarlyClose, false},
-		{"io_uring", FeatureET | FeatureO1 | FeatureFDs | FeatureEarlyClose, true},
+		// io_uring with IORING_SETUP_COOP_TASKRUN (every kernel that has
+		// what the backend needs): changes are the loop's to submit.
+		{"io_uring", FeatureET | FeatureO1 | FeatureFDs | FeatureEarlyClose, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

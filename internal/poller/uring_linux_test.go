@@ -185,21 +185,30 @@ func TestURingCQOverflowLosesNothing(t *testing.T) {
 	}
 }
 
+// quietPairs registers one end of each of n socket pairs with interest
+// under generation 7, checks that Wait reports nothing, and returns the
+// other ends by registered descriptor.
+func quietPairs(t *testing.T, p *uring, n int, interest Interest) map[int32]int {
+	t.Helper()
+	peers := map[int32]int{}
+	for i := 0; i < n; i++ {
+		a, b := socketpair(t)
+		update(t, p, a, 7, 0, interest)
+		peers[int32(a)] = b
+	}
+	if n, err := p.Wait(make([]Event, 64), 0); n != 0 || err != nil {
+		t.Fatalf("Wait before any write = %d, %v, want 0, nil", n, err)
+	}
+	return peers
+}
+
 // A multishot poll (ET) whose completion overflowed the CQ ends; Wait adds
 // it again, so later edges are still reported.
 func TestURingMultishotEndedByOverflowIsRearmed(t *testing.T) {
 	p := openURingT(t, 4, 8)
 	const pairs = 24
-	peers := map[int32]int{}
-	for i := 0; i < pairs; i++ {
-		a, b := socketpair(t)
-		update(t, p, a, 7, 0, In|ET)
-		peers[int32(a)] = b
-	}
+	peers := quietPairs(t, p, pairs, In|ET)
 	events := make([]Event, 64)
-	if n, err := p.Wait(events, 0); n != 0 || err != nil {
-		t.Fatalf("Wait before any write = %d, %v, want 0, nil", n, err)
-	}
 	for edge := 1; edge <= 3; edge++ {
 		for _, b := range peers {
 			write(t, b, "x")
@@ -396,5 +405,36 @@ func TestURingRefusedSubmissionIsRetried(t *testing.T) {
 	uringEnter = saved
 	if n, err := p.Wait(events, long); n != pairs || err != nil {
 		t.Errorf("Wait once submission works again = %d, %v, want %d, nil", n, err, pairs)
+	}
+}
+
+// The ring is set up with IORING_SETUP_COOP_TASKRUN, and the loop is asked
+// to stay on its thread (BindsThread); a kernel that refuses the flag
+// (EINVAL, before 5.19) gets a ring without it, and the loop may move.
+func TestURingCoopTaskrunAndItsFallback(t *testing.T) {
+	skipUnavailable(t, "io_uring")
+	checkFDs(t)
+	realSetup := uringSetup
+	t.Cleanup(func() { uringSetup = realSetup })
+	for _, refuse := range []bool{false, true} {
+		var flags []uint32
+		uringSetup = func(n uint32, p *uringParams) (int, error) {
+			flags = append(flags, p.flags)
+			if refuse && p.flags&setupCoopTaskrun != 0 {
+				return 0, unix.EINVAL
+			}
+			return realSetup(n, p)
+		}
+		p, err := Open("io_uring")
+		if err != nil {
+			t.Fatalf("refuse %v: Open: %v", refuse, err)
+		}
+		if flags[0]&setupCoopTaskrun == 0 {
+			t.Errorf("first setup flags %#x, want IORING_SETUP_COOP_TASKRUN", flags[0])
+		}
+		if got := p.(ThreadBound).BindsThread(); got == refuse {
+			t.Errorf("refuse %v: BindsThread = %v after setups with flags %#x", refuse, got, flags)
+		}
+		p.Close()
 	}
 }

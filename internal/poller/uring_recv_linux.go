@@ -9,7 +9,7 @@ import (
 // A descriptor registered with In|Recv gets no POLLIN poll: a multishot
 // IORING_OP_RECV with buffer selection reads into the provided buffer
 // ring (pbufRing) as data arrives, and its completions queue the filled
-// buffers on the descriptor's recvState. The descriptor is reported
+// buffers on the descriptor's record (recvHeld, below). The descriptor is reported
 // readable while its queue holds data, the end of the stream or an error
 // (level-triggered, as epoll reports a socket with unread data), and Recv
 // copies the data out and gives each emptied buffer back to the kernel. A
@@ -32,9 +32,18 @@ import (
 //     and are otherwise ignored. When the generation changes but fstat
 //     says the file is the same one (a new event on the same socket),
 //     nothing is dropped.
+//   - A descriptor holds about recvHoldMax bytes at most (plus what
+//     arrives before the cancellation reaches the kernel, with the next
+//     Wait): past that its recv is cancelled, and armed again once Recv
+//     has taken the held data below it. The socket's own buffer then fills, and TCP's flow
+//     control slows the peer, as it does for a reader of read(2) that
+//     stops reading; a connection whose reader is slow (a rate limit, a
+//     high watermark) never takes the ring's buffers from every other
+//     one, nor moves megabytes into spill whenever reading stops.
 //   - ENOBUFS (every buffer is queued somewhere) ends a multishot recv:
 //     the descriptor waits on the starved list and is re-armed when Recv
-//     gives a buffer back.
+//     gives a buffer back. A recv that ends for another reason (its
+//     completion overflowed the CQ) is armed again at once.
 //
 // user_data of a recv:
 //
@@ -54,26 +63,60 @@ const (
 	cqeFBuffer      = 1 << 0 // IORING_CQE_F_BUFFER: the upper 16 bits name the buffer
 	featRegRegRing  = 1 << 13
 
-	endEOF = 1 // recvState.end: the peer closed its sending side
+	endEOF = 1 // recvHeld.end: the peer closed its sending side
 )
 
-// recvState is what the backend holds for one descriptor that receives in
-// the kernel. It is made on first use and kept for the number's later
-// owners, so that a busy server allocates it once per descriptor number.
-type recvState struct {
+// A descriptor's receive state lives in its uringFd record, so that an
+// idle receiving connection costs no more than a polling one: rxf holds
+// the flags below, rx the receive sequence (it tags the recv requests of
+// the current owner and survives the number's later owners, so that an
+// earlier owner's late completions never match). Only while something is
+// held (data queued or spilled, the end of the stream) or a cancelled
+// recv may still deliver some, fd has a recvHeld record from uring.rxs;
+// rx then indexes it and the sequence moves into the record. A record
+// that empties goes back on the free list, so the steady path (a
+// completion queued, then taken by Recv) allocates nothing.
+//
+//	rxf bit  rxWant    In|Recv is registered
+//	         rxEdge    ... with ET: reported only when something arrives
+//	         rxLive    a recv with the sequence is in the kernel (until its last completion)
+//	         rxStarved ended by ENOBUFS: on the starved list
+//	         rxOnArm   on recvArms
+//	         rxOnLog   on backlog
+//	         rxHeld    rx is the index of fd's recvHeld
+//	         rxFull    the recv was cancelled for holding recvHoldMax: Recv arms it again
+//
+// A record exists exactly while held() is true or a recv is live while
+// reading is stopped (settle keeps that so).
+const (
+	rxWant = 1 << iota
+	rxEdge
+	rxLive
+	rxStarved
+	rxOnArm
+	rxOnLog
+	rxHeld
+	rxFull
+)
+
+// recvHoldMax is how many bytes a descriptor holds before its recv is
+// cancelled (a few more arrive before the cancellation lands): about a
+// socket receive buffer's worth. A variable for tests.
+var recvHoldMax = 64 << 10
+
+// spillKeep bounds the spill capacity a record keeps on the free list.
+const spillKeep = 64 << 10
+
+// recvHeld is what one descriptor holds for Recv, with the receive
+// sequence while it is held.
+type recvHeld struct {
 	q        []recvChunk // filled buffers, in order
 	spill    []byte      // data copied out of the ring, before q's
 	spillOff int
+	queued   int    // bytes in q
 	end      int32  // after the data: endEOF, or -errno; 0 while open
-	rseq     uint32 // receive sequence: tags the recv requests of this owner
-	gen      uint32 // the base's generation of the owner
-	dev, ino uint64 // the file, recorded when reading stopped with something held
-	want     bool   // In|Recv is registered
-	edge     bool   // ... with ET: reported only when something arrives
-	live     bool   // a recv with rseq is in the kernel (until its last completion)
-	starved  bool   // ended by ENOBUFS: on the starved list
-	onArm    bool   // on recvArms
-	onLog    bool   // on backlog
+	rseq     uint32 // the descriptor's receive sequence, moved here from uringFd.rx
+	dev, ino uint64 // the file, recorded when reading stopped with something held or live
 }
 
 // recvChunk is the unread part of one filled buffer.
@@ -86,61 +129,117 @@ func recvData(fd int32, rseq uint32) uint64 {
 	return udRecv | uint64(rseq&rseqMask)<<32 | uint64(uint32(fd))
 }
 
-// rxOf returns fd's recvState, or nil; fd is in the table.
-func (p *uring) rxOf(fd int32) *recvState {
-	if i := p.fds[fd].rxi; i != 0 {
-		return p.rxs[i]
+// heldOf returns st's record, or nil.
+func (p *uring) heldOf(st *uringFd) *recvHeld {
+	if st.rxf&rxHeld != 0 {
+		return p.rxs[st.rx]
 	}
 	return nil
 }
 
+// rseqOf returns st's receive sequence.
+func (p *uring) rseqOf(st *uringFd) uint32 {
+	if h := p.heldOf(st); h != nil {
+		return h.rseq
+	}
+	return st.rx
+}
+
+// hold returns st's record, taking one from the free list (or making one)
+// if it has none.
+func (p *uring) hold(st *uringFd) *recvHeld {
+	if h := p.heldOf(st); h != nil {
+		return h
+	}
+	var i uint32
+	if k := len(p.rxFree); k > 0 {
+		i = p.rxFree[k-1]
+		p.rxFree = p.rxFree[:k-1]
+	} else {
+		if len(p.rxs) == 0 {
+			p.rxs = append(p.rxs, nil) // index 0 means none
+		}
+		i = uint32(len(p.rxs))
+		p.rxs = append(p.rxs, &recvHeld{})
+	}
+	h := p.rxs[i]
+	h.rseq = st.rx
+	st.rx = i
+	st.rxf |= rxHeld
+	return h
+}
+
+// settle gives st's record back to the free list once it holds nothing
+// and no cancelled recv can still deliver into it.
+func (p *uring) settle(st *uringFd) {
+	h := p.heldOf(st)
+	if h == nil || h.held() || st.rxf&(rxLive|rxWant) == rxLive {
+		return
+	}
+	p.rxFree = append(p.rxFree, st.rx)
+	st.rx = h.rseq
+	st.rxf &^= rxHeld
+	h.q, h.queued, h.spillOff, h.end, h.dev, h.ino = h.q[:0], 0, 0, 0, 0, 0
+	h.spill = h.spill[:0]
+	if cap(h.spill) > spillKeep {
+		h.spill = nil
+	}
+}
+
 // held reports whether anything waits for Recv.
-func (rx *recvState) held() bool { return len(rx.q) > 0 || rx.spillOff < len(rx.spill) || rx.end != 0 }
+func (h *recvHeld) held() bool { return len(h.q) > 0 || h.spillOff < len(h.spill) || h.end != 0 }
+
+// bytes is how much data waits for Recv.
+func (h *recvHeld) bytes() int { return h.queued + len(h.spill) - h.spillOff }
+
+// holds reports whether anything waits for Recv on st.
+func (p *uring) holds(st *uringFd) bool {
+	h := p.heldOf(st)
+	return h != nil && h.held()
+}
 
 // CanRecv reports whether the kernel took the provided buffer ring.
 func (p *uring) CanRecv() bool { return p.pbuf != nil }
 
 // recvUpdate applies a registration change to fd's receiving: want is
-// whether In|Recv is now registered, under gen.
-func (p *uring) recvUpdate(fd int32, st *uringFd, gen uint32, want, edge bool) {
-	rx := p.rxOf(fd)
-	if rx != nil && rx.gen != gen {
+// whether In|Recv is now registered; newOwner, whether the generation
+// changed.
+func (p *uring) recvUpdate(fd int32, st *uringFd, newOwner, want, edge bool) {
+	if newOwner && st.rxf&(rxLive|rxHeld) != 0 {
 		// A new owner, unless fstat says the file is the one whose
 		// data is held.
-		if rx.held() || rx.live {
-			if dev, ino := fileID(int(fd)); dev != rx.dev || ino != rx.ino || ino == 0 {
-				p.dropHeld(rx)
-			}
+		var dev, ino uint64
+		if h := p.heldOf(st); h != nil {
+			dev, ino = h.dev, h.ino
 		}
-		rx.gen = gen
+		if d, i := fileID(int(fd)); d != dev || i != ino || i == 0 {
+			p.dropHeld(st)
+		}
 	}
 	if !want {
-		if rx == nil || !rx.want {
+		if st.rxf&rxWant == 0 {
 			return
 		}
-		rx.want = false
-		p.spillQueue(rx)
-		if rx.live {
-			p.removes = append(p.removes, recvData(fd, rx.rseq))
+		st.rxf &^= rxWant
+		p.spillQueue(st)
+		if st.rxf&rxLive != 0 {
+			p.removes = append(p.removes, recvData(fd, p.rseqOf(st)))
 		}
-		if rx.held() || rx.live {
-			rx.dev, rx.ino = fileID(int(fd))
+		if st.rxf&(rxLive|rxHeld) != 0 {
+			h := p.hold(st)
+			h.dev, h.ino = fileID(int(fd))
 		}
 		return
 	}
-	if rx == nil {
-		rx = &recvState{gen: gen}
-		if len(p.rxs) == 0 {
-			p.rxs = append(p.rxs, nil) // index 0 means none
-		}
-		st.rxi = uint32(len(p.rxs))
-		p.rxs = append(p.rxs, rx)
+	st.rxf |= rxWant
+	if st.rxf &^= rxEdge; edge {
+		st.rxf |= rxEdge
 	}
-	rx.want, rx.edge = true, edge
-	if rx.held() {
-		p.toBacklog(fd, rx)
+	if p.holds(st) {
+		p.toBacklog(fd, st)
 	}
-	p.armRecv(fd, rx)
+	p.settle(st) // kept only for a cancelled recv while reading was stopped
+	p.armRecv(fd, st)
 }
 
 // fileID identifies the file fd is now, or 0, 0 if fstat fails.
@@ -155,37 +254,41 @@ func fileID(fd int) (dev, ino uint64) {
 // dropHeld forgets what was held for an owner that is gone, gives its
 // buffers back, and moves to a new receive sequence so that its request's
 // late completions are ignored.
-func (p *uring) dropHeld(rx *recvState) {
-	for _, c := range rx.q {
-		p.unqueue(c.bid)
+func (p *uring) dropHeld(st *uringFd) {
+	if h := p.heldOf(st); h != nil {
+		for _, c := range h.q {
+			p.unqueue(c.bid)
+		}
+		if len(h.q) > 0 {
+			p.returned()
+		}
+		h.q, h.queued, h.spill, h.spillOff, h.end = h.q[:0], 0, h.spill[:0], 0, 0
 	}
-	if len(rx.q) > 0 {
-		p.returned()
-	}
-	rx.q, rx.spill, rx.spillOff, rx.end = rx.q[:0], rx.spill[:0], 0, 0
-	rx.rseq = (rx.rseq + 1) & rseqMask
-	rx.live, rx.starved = false, false // the old request, if still live, carries the old sequence
+	st.rxf &^= rxLive | rxStarved | rxFull // the old request, if still live, carries the old sequence
+	p.settle(st)
+	st.rx = (st.rx + 1) & rseqMask
 }
 
-// spillQueue copies the queued buffers out of the ring and gives them back.
-func (p *uring) spillQueue(rx *recvState) {
-	if len(rx.q) == 0 {
+// spillQueue copies st's queued buffers out of the ring and gives them back.
+func (p *uring) spillQueue(st *uringFd) {
+	h := p.heldOf(st)
+	if h == nil || len(h.q) == 0 {
 		return
 	}
-	for _, c := range rx.q {
-		rx.keep(p.pbuf.buf(c.bid)[c.off : c.off+c.n])
+	for _, c := range h.q {
+		h.keep(p.pbuf.buf(c.bid)[c.off : c.off+c.n])
 		p.unqueue(c.bid)
 	}
-	rx.q = rx.q[:0]
+	h.q, h.queued = h.q[:0], 0
 	p.returned()
 }
 
 // keep appends data to the spill, reusing it once it has been read.
-func (rx *recvState) keep(data []byte) {
-	if rx.spillOff == len(rx.spill) {
-		rx.spill, rx.spillOff = rx.spill[:0], 0
+func (h *recvHeld) keep(data []byte) {
+	if h.spillOff == len(h.spill) {
+		h.spill, h.spillOff = h.spill[:0], 0
 	}
-	rx.spill = append(rx.spill, data...)
+	h.spill = append(h.spill, data...)
 }
 
 // unqueue puts a buffer that was queued for a reader back on the ring;
@@ -202,18 +305,28 @@ func (p *uring) returned() {
 	p.feedStarved()
 }
 
+// recvDue reports whether fd wants a recv armed: wanted, none live or
+// queued, not starved, the stream not ended, less than recvHoldMax held.
+func (p *uring) recvDue(st *uringFd) bool {
+	if st.rxf&(rxWant|rxLive|rxStarved) != rxWant {
+		return false
+	}
+	h := p.heldOf(st)
+	return h == nil || h.end == 0 && h.bytes() < recvHoldMax
+}
+
 // armRecv queues a multishot recv for fd unless one is live or none is due.
-func (p *uring) armRecv(fd int32, rx *recvState) {
-	if rx.want && !rx.live && !rx.starved && rx.end == 0 && !rx.onArm {
-		rx.onArm = true
+func (p *uring) armRecv(fd int32, st *uringFd) {
+	if st.rxf&rxOnArm == 0 && p.recvDue(st) {
+		st.rxf |= rxOnArm
 		p.recvArms = append(p.recvArms, fd)
 	}
 }
 
 // toBacklog puts fd on the list of descriptors reported while data waits.
-func (p *uring) toBacklog(fd int32, rx *recvState) {
-	if !rx.onLog {
-		rx.onLog = true
+func (p *uring) toBacklog(fd int32, st *uringFd) {
+	if st.rxf&rxOnLog == 0 {
+		st.rxf |= rxOnLog
 		p.backlog = append(p.backlog, fd)
 	}
 }
@@ -221,9 +334,9 @@ func (p *uring) toBacklog(fd int32, rx *recvState) {
 // feedStarved re-arms the receives ENOBUFS ended, now that a buffer is back.
 func (p *uring) feedStarved() {
 	for _, fd := range p.starved {
-		if rx := p.rxOf(fd); rx != nil && rx.starved {
-			rx.starved = false
-			p.armRecv(fd, rx)
+		if st := &p.fds[fd]; st.rxf&rxStarved != 0 {
+			st.rxf &^= rxStarved
+			p.armRecv(fd, st)
 		}
 	}
 	p.starved = p.starved[:0]
@@ -232,19 +345,19 @@ func (p *uring) feedStarved() {
 // flushRecvArms turns the queued receives into SQEs.
 func (p *uring) flushRecvArms() error {
 	for i, fd := range p.recvArms {
-		rx := p.rxOf(fd)
-		rx.onArm = false
-		if !rx.want || rx.live || rx.starved || rx.end != 0 {
+		st := &p.fds[fd]
+		st.rxf &^= rxOnArm
+		if !p.recvDue(st) {
 			continue
 		}
 		s, err := p.sqe()
 		if err != nil {
-			rx.onArm = true
+			st.rxf |= rxOnArm
 			p.recvArms = append(p.recvArms[:0], p.recvArms[i:]...)
 			return err
 		}
-		rx.live = true
-		*s = sqe{opcode: opRecv, flags: sqeBufferSelect, ioprio: recvMultishot, fd: fd, bufIndex: pbufGroup, userData: recvData(fd, rx.rseq)}
+		st.rxf = st.rxf&^rxFull | rxLive
+		*s = sqe{opcode: opRecv, flags: sqeBufferSelect, ioprio: recvMultishot, fd: fd, bufIndex: pbufGroup, userData: recvData(fd, p.rseqOf(st))}
 	}
 	p.recvArms = p.recvArms[:0]
 	return nil
@@ -255,11 +368,7 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 	fd, rseq := int32(uint32(c.userData)), uint32(c.userData>>32)&rseqMask
 	hasBuf := c.flags&cqeFBuffer != 0
 	bid := uint16(c.flags >> 16)
-	var rx *recvState
-	if int(fd) < len(p.fds) {
-		rx = p.rxOf(fd)
-	}
-	if rx == nil || rx.rseq != rseq {
+	if int(fd) >= len(p.fds) || p.rseqOf(&p.fds[fd]) != rseq {
 		if hasBuf { // an earlier owner's: only the buffer matters
 			p.pbuf.put(bid)
 			p.returned()
@@ -267,41 +376,51 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 		return true
 	}
 	st := &p.fds[fd]
-	if rx.want && st.mark != p.epoch && *n == len(events) {
+	want := st.rxf&rxWant != 0
+	if want && st.mark != p.epoch && *n == len(events) {
 		return false
 	}
 	more := c.flags&cqeFMore != 0
 	switch {
-	case c.res > 0 && hasBuf && rx.want:
-		rx.q = append(rx.q, recvChunk{bid: bid, n: c.res})
+	case c.res > 0 && hasBuf && want:
+		h := p.hold(st)
+		h.q = append(h.q, recvChunk{bid: bid, n: c.res})
+		h.queued += int(c.res)
 		p.pbuf.held++
+		if more && st.rxf&rxFull == 0 && h.bytes() >= recvHoldMax {
+			st.rxf |= rxFull // enough held: let the socket's buffer fill
+			p.removes = append(p.removes, c.userData)
+		}
 	case c.res > 0 && hasBuf:
-		rx.keep(p.pbuf.buf(bid)[:c.res])
+		p.hold(st).keep(p.pbuf.buf(bid)[:c.res])
 		p.pbuf.put(bid)
 		p.returned()
 	case c.res == 0:
-		rx.end = endEOF
+		p.hold(st).end = endEOF
 	case c.res == -int32(unix.ECANCELED):
 	case c.res == -int32(unix.ENOBUFS):
 		// Starve only while every buffer is queued for a reader: one
 		// given back before this completion was reaped would never
 		// feed the starved list, and a receive that nobody wants now
 		// is armed again when reading resumes.
-		if !more && rx.want && p.pbuf.held >= int(p.pbuf.entries) {
-			rx.starved = true
+		if !more && want && p.pbuf.held >= int(p.pbuf.entries) {
+			st.rxf |= rxStarved
 			p.starved = append(p.starved, fd)
 		}
 	case c.res < 0:
-		rx.end = c.res
+		p.hold(st).end = c.res
 	}
 	if !more {
-		rx.live = false
-		p.armRecv(fd, rx)
+		// The multishot recv ended: ENOBUFS, the end of the stream, a
+		// cancellation, or a completion the full CQ could not take.
+		st.rxf &^= rxLive
+		p.armRecv(fd, st)
 	}
-	if !rx.want || !rx.held() {
+	if !want || !p.holds(st) {
+		p.settle(st)
 		return true
 	}
-	p.toBacklog(fd, rx)
+	p.toBacklog(fd, st)
 	p.report(fd, st, ReadyIn, events, n)
 	return true
 }
@@ -313,15 +432,12 @@ func (p *uring) reportBacklog(events []Event, n *int) {
 	keep := p.backlog[:0]
 	for i, fd := range p.backlog {
 		st := &p.fds[fd]
-		rx := p.rxOf(fd)
-		if rx == nil || !rx.want || !rx.held() {
-			if rx != nil {
-				rx.onLog = false
-			}
+		if st.rxf&rxWant == 0 || !p.holds(st) {
+			st.rxf &^= rxOnLog
 			continue
 		}
 		keep = append(keep, fd)
-		if rx.edge || st.mark == p.epoch {
+		if st.rxf&rxEdge != 0 || st.mark == p.epoch {
 			continue
 		}
 		if *n == len(events) {
@@ -337,7 +453,7 @@ func (p *uring) reportBacklog(events []Event, n *int) {
 // waiting, so that Wait must not sleep.
 func (p *uring) backlogWaiting() bool {
 	for _, fd := range p.backlog {
-		if rx := p.rxOf(fd); rx != nil && rx.want && !rx.edge && rx.held() {
+		if st := &p.fds[fd]; st.rxf&(rxWant|rxEdge) == rxWant && p.holds(st) {
 			return true
 		}
 	}
@@ -347,43 +463,23 @@ func (p *uring) backlogWaiting() bool {
 // Recv copies what the kernel received for fd into b; see Receiver.
 func (p *uring) Recv(fd int, b []byte) (int, error) {
 	p.mu.Lock()
-	var rx *recvState
+	var st *uringFd
 	if fd >= 0 && fd < len(p.fds) && p.r != nil {
-		rx = p.rxOf(int32(fd))
+		st = &p.fds[fd]
 	}
-	if rx == nil || !rx.live && !rx.held() {
+	if st == nil || st.rxf&(rxLive|rxHeld) == 0 {
 		p.mu.Unlock()
 		return Read(fd, b)
 	}
 	n := 0
-	if rx.spillOff < len(rx.spill) {
-		k := copy(b, rx.spill[rx.spillOff:])
-		rx.spillOff += k
-		n += k
-	}
-	gave := false
-	for n < len(b) && len(rx.q) > 0 {
-		c := &rx.q[0]
-		k := copy(b[n:], p.pbuf.buf(c.bid)[c.off:c.off+c.n])
-		n += k
-		c.off += int32(k)
-		c.n -= int32(k)
-		if c.n == 0 {
-			p.unqueue(c.bid)
-			gave = true
-			rx.q = rx.q[:copy(rx.q, rx.q[1:])]
-		}
-	}
-	if gave {
-		p.returned()
-	}
 	var err error
-	switch {
-	case n > 0 || len(b) == 0:
-	case rx.end == endEOF:
-	case rx.end < 0:
-		err = unix.Errno(-rx.end)
-	default:
+	if h := p.heldOf(st); h != nil {
+		n, err = p.take(h, b)
+		p.settle(st)
+		if st.rxf&rxFull != 0 {
+			p.armRecv(int32(fd), st) // cancelled for holding too much, now taken
+		}
+	} else if len(b) > 0 {
 		err = unix.EAGAIN
 	}
 	if len(p.recvArms) > 0 && p.sleeping {
@@ -391,6 +487,43 @@ func (p *uring) Recv(fd int, b []byte) (int, error) {
 	}
 	p.mu.Unlock()
 	return n, err
+}
+
+// take is Recv's copy out of h: the spill, then the queued buffers, each
+// given back to the kernel once emptied; then the end, or EAGAIN.
+func (p *uring) take(h *recvHeld, b []byte) (int, error) {
+	n := 0
+	if h.spillOff < len(h.spill) {
+		k := copy(b, h.spill[h.spillOff:])
+		h.spillOff += k
+		n += k
+	}
+	gave := false
+	for n < len(b) && len(h.q) > 0 {
+		c := &h.q[0]
+		k := copy(b[n:], p.pbuf.buf(c.bid)[c.off:c.off+c.n])
+		n += k
+		c.off += int32(k)
+		c.n -= int32(k)
+		h.queued -= k
+		if c.n == 0 {
+			p.unqueue(c.bid)
+			gave = true
+			h.q = h.q[:copy(h.q, h.q[1:])]
+		}
+	}
+	if gave {
+		p.returned()
+	}
+	switch {
+	case n > 0 || len(b) == 0:
+		return n, nil
+	case h.end == endEOF:
+		return 0, nil
+	case h.end < 0:
+		return 0, unix.Errno(-h.end)
+	}
+	return 0, unix.EAGAIN
 }
 
 // Read is read(2), retried on EINTR, with n 0 on an error.

@@ -14,10 +14,16 @@ import (
 // count buffers of size bytes, or skips where the kernel cannot.
 func openRecvT(t *testing.T, count uint16, size int) *uring {
 	t.Helper()
+	return openRecvSizedT(t, 64, 256, count, size)
+}
+
+// openRecvSizedT is openRecvT with an SQ of sq and a CQ of cq entries.
+func openRecvSizedT(t *testing.T, sq, cq uint32, count uint16, size int) *uring {
+	t.Helper()
 	savedCount, savedSize := pbufCount, pbufSize
 	pbufCount, pbufSize = count, size
 	defer func() { pbufCount, pbufSize = savedCount, savedSize }()
-	p := openURingT(t, 64, 256)
+	p := openURingT(t, sq, cq)
 	if !p.CanRecv() {
 		t.Skip("this kernel has no multishot recv with a provided buffer ring (Linux 6.3 or later is needed)")
 	}
@@ -360,19 +366,148 @@ func TestURingRecvOutOfBuffersWhileStoppedResumes(t *testing.T) {
 	update(t, p, a, 1, In|Recv, 0)
 	waitEvents(t, p, 0) // reaps both while reading is stopped
 	update(t, p, a, 1, 0, In|Recv)
-	// One Recv per report, as a BufferEvent reads: the rest must be
-	// reported, not found by a read(2) that happens to follow.
+	recvPerReport(t, p, a, want, 64)
+}
+
+// recvPerReport waits and receives on fd until want has arrived, with one
+// Recv of at most size bytes per report, as a BufferEvent reads: what is
+// left must be reported, not found by a read(2) that happens to follow.
+func recvPerReport(t *testing.T, p *uring, fd int, want []byte, size int) {
+	t.Helper()
 	var got []byte
-	buf := make([]byte, 64)
+	buf := make([]byte, size)
 	deadline := time.Now().Add(long)
 	for len(got) < len(want) && time.Now().Before(deadline) {
-		if _, ok := waitEvents(t, p, 50*time.Millisecond)[int32(a)]; ok {
-			if n, err := p.Recv(a, buf); err == nil {
+		if _, ok := waitEvents(t, p, 50*time.Millisecond)[int32(fd)]; ok {
+			if n, err := p.Recv(fd, buf); err == nil {
 				got = append(got, buf[:n]...)
 			}
 		}
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatalf("got %d of %d bytes", len(got), len(want))
+		t.Fatalf("got %d of %d bytes (equal prefix: %v)", len(got), len(want), bytes.HasPrefix(want, got))
+	}
+}
+
+// A descriptor whose reader does not read holds about recvHoldMax, not
+// every buffer of the ring: its recv is cancelled, the socket's buffer
+// fills and the writer is held back; once the reader takes what is held,
+// the receive is armed again and the whole stream arrives in order.
+func TestURingRecvHoldsAtMostItsShareWhileUnread(t *testing.T) {
+	saved := recvHoldMax
+	recvHoldMax = 16 << 10 // four of the ring's 4 KiB buffers
+	defer func() { recvHoldMax = saved }()
+	p := openRecvT(t, 64, 4096)
+	a, b := socketpair(t)
+	// A small send buffer, so that each burst the kernel receives at
+	// once is a few buffers, not the ring.
+	if err := unix.SetsockoptInt(b, unix.SOL_SOCKET, unix.SO_SNDBUF, 8<<10); err != nil {
+		t.Fatal(err)
+	}
+	update(t, p, a, 1, 0, In|Recv)
+	var sent []byte
+	chunk := make([]byte, 8<<10)
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for time.Now().Before(deadline) && len(sent) < 8<<20 {
+		for i := range chunk {
+			chunk[i] = byte(len(sent) + i*5)
+		}
+		n, err := unix.Write(b, chunk)
+		if n > 0 {
+			sent = append(sent, chunk[:n]...)
+		}
+		if err != nil && err != unix.EAGAIN {
+			t.Fatalf("write: %v", err)
+		}
+		// Reap the completions and submit the cancellation before
+		// more is sent, as a loop does between its iterations.
+		timeout := time.Duration(0)
+		if err == unix.EAGAIN {
+			timeout = 5 * time.Millisecond
+		}
+		waitEvents(t, p, timeout)
+	}
+	waitEvents(t, p, 10*time.Millisecond)
+	if free := p.freeBuffers(); free < 64-16 {
+		t.Errorf("an unread descriptor holds %d of 64 buffers, want about 4 (%d bytes sent)", 64-free, len(sent))
+	}
+	// Let the cancellation end the receive before the reader takes
+	// anything, so that only Recv can arm it again.
+	for end := time.Now().Add(long); p.recvLive(a) && time.Now().Before(end); {
+		waitEvents(t, p, time.Millisecond)
+	}
+	recvPerReport(t, p, a, sent, 4096)
+}
+
+// recvLive reports whether a recv for fd is in the kernel.
+func (p *uring) recvLive(fd int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fds[fd].rxf&rxLive != 0
+}
+
+// A multishot recv whose completion overflowed the CQ ends (no
+// IORING_CQE_F_MORE), its data still delivered; Wait arms it again, so
+// what arrives later is still received.
+func TestURingMultishotRecvEndedByOverflowIsRearmed(t *testing.T) {
+	p := openRecvSizedT(t, 4, 8, 64, 64)
+	const pairs = 24
+	peers := quietPairs(t, p, pairs, In|Recv)
+	events := make([]Event, 64)
+	buf := make([]byte, 16)
+	for round := 1; round <= 3; round++ {
+		msg := fmt.Sprintf("m%d", round)
+		for _, b := range peers {
+			write(t, b, msg)
+		}
+		if round == 1 {
+			awaitCompletions(t, p, 8)
+			time.Sleep(20 * time.Millisecond) // the rest overflow
+			if !p.r.overflowed() {
+				t.Log("the CQ did not overflow this time")
+			}
+		}
+		got := map[int32]bool{}
+		deadline := time.Now().Add(long)
+		for len(got) < pairs && time.Now().Before(deadline) {
+			n, err := p.Wait(events, 50*time.Millisecond)
+			if err != nil {
+				t.Fatalf("round %d: Wait: %v", round, err)
+			}
+			for _, e := range events[:n] {
+				if _, ok := peers[e.Fd]; !ok || e.Gen != 7 || e.Ready != ReadyIn {
+					t.Fatalf("round %d: bad report %+v", round, e)
+				}
+				if k, err := p.Recv(int(e.Fd), buf); err == nil && string(buf[:k]) == msg {
+					got[e.Fd] = true
+				} else if err != unix.EAGAIN {
+					t.Fatalf("round %d: Recv(%d) = %q, %v, want %q", round, e.Fd, buf[:k], err, msg)
+				}
+			}
+		}
+		if len(got) != pairs {
+			t.Fatalf("round %d: %d of %d descriptors received %q", round, len(got), pairs, msg)
+		}
+	}
+}
+
+// A descriptor whose data has been taken holds no record: it went back to
+// the free list, and the next descriptor to hold data takes it again, so
+// an idle receiving connection costs only its 24-byte uringFd.
+func TestURingRecvDrainedDescriptorHoldsNoRecord(t *testing.T) {
+	p := openRecvT(t, 8, 4096)
+	records := func() (inUse, made int) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.rxs) - 1 - len(p.rxFree), len(p.rxs)
+	}
+	for i, msg := range []string{"first", "second", "third"} {
+		a, b := socketpair(t)
+		update(t, p, a, uint32(i+1), 0, In|Recv)
+		write(t, b, msg)
+		recvUntil(t, p, a, []byte(msg))
+		if inUse, made := records(); inUse != 0 || made > 2 {
+			t.Fatalf("after connection %d was drained: %d records in use, %d made; want 0 in use, one made in all", i, inUse, made-1)
+		}
 	}
 }

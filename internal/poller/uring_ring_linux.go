@@ -48,18 +48,24 @@ type ring struct {
 	cqes   []cqe
 
 	ops uint64 // bit i: the kernel supports opcode i (probed)
+
+	coop bool // set up with IORING_SETUP_COOP_TASKRUN
 }
 
 // newRing sets up a ring with sqEntries submission and cqEntries completion
 // slots (the kernel rounds both up to powers of two), and returns it with
 // the kernel's IORING_FEAT_* bits.
 func newRing(sqEntries, cqEntries uint32) (*ring, uint32, error) {
-	params := uringParams{flags: setupCQSize | setupClamp | setupSubmitAll, cqEntries: cqEntries}
+	params := uringParams{flags: setupCQSize | setupClamp | setupSubmitAll | setupCoopTaskrun, cqEntries: cqEntries}
 	fd, err := uringSetup(sqEntries, &params)
+	if err == unix.EINVAL { // a kernel before 5.19
+		params = uringParams{flags: setupCQSize | setupClamp | setupSubmitAll, cqEntries: cqEntries}
+		fd, err = uringSetup(sqEntries, &params)
+	}
 	if err != nil {
 		return nil, 0, unavailable("io_uring_setup", err)
 	}
-	r := &ring{fd: fd}
+	r := &ring{fd: fd, coop: params.flags&setupCoopTaskrun != 0}
 	if err := r.init(&params); err != nil {
 		r.close()
 		return nil, 0, err

@@ -13,9 +13,10 @@ import (
 
 // io_uring_setup flags.
 const (
-	setupCQSize    = 1 << 3 // IORING_SETUP_CQSIZE: params.cq_entries is the CQ size
-	setupClamp     = 1 << 4 // IORING_SETUP_CLAMP: clamp sizes to the maximum
-	setupSubmitAll = 1 << 7 // IORING_SETUP_SUBMIT_ALL: an SQE that fails does not stop the batch
+	setupCQSize      = 1 << 3 // IORING_SETUP_CQSIZE: params.cq_entries is the CQ size
+	setupClamp       = 1 << 4 // IORING_SETUP_CLAMP: clamp sizes to the maximum
+	setupSubmitAll   = 1 << 7 // IORING_SETUP_SUBMIT_ALL: an SQE that fails does not stop the batch
+	setupCoopTaskrun = 1 << 8 // IORING_SETUP_COOP_TASKRUN: no interrupt of a running task to post a completion
 )
 
 // io_uring_params.features bits the backend needs.
