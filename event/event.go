@@ -263,6 +263,8 @@ func (b *Base) delLocked(ev *Event, eager bool) {
 			b.fdRemove(ev, eager)
 		}
 		ev.state &^= stInserted
+	} else if eager && ev.events&Signal == 0 {
+		b.fdRelease(ev)
 	}
 	if eager {
 		b.timers.Purge(&ev.tm)

@@ -166,11 +166,37 @@ func (b *Base) fdRemove(ev *Event, eager bool) {
 	s := b.fds.get(fd)
 	b.fdUnlink(ev, s)
 	s.want = s.interest()
-	if eager && s.want == 0 && s.have != 0 && (!b.polling || b.concurrentUpdate()) {
-		b.apply(fd, s)
+	if eager && b.releaseNow(fd, s) {
 		return
 	}
 	b.noteChange(fd, s)
+}
+
+// fdRelease is the eager half of fdRemove for an event that is no longer
+// on its descriptor's list: deleted earlier, its removal may still wait
+// for the flush, and the caller is about to close the descriptor. Applied
+// after the close, the removal would find the number's next owner (a
+// socket the kernel accepted meanwhile, say), and a backend that tells a
+// new file from the old by fstat would take it for the old one. Nothing
+// is done for a slot that another owner has taken since.
+func (b *Base) fdRelease(ev *Event) {
+	fd := int(ev.fd)
+	if fd < 0 {
+		return
+	}
+	if s := b.fds.get(fd); s != nil && s.gen == ev.slotGen {
+		b.releaseNow(fd, s)
+	}
+}
+
+// releaseNow removes a descriptor nothing watches from the backend at
+// once, where the backend may be updated now; it reports whether it did.
+func (b *Base) releaseNow(fd int, s *fdSlot) bool {
+	if s.want != 0 || s.have == 0 || b.polling && !b.concurrentUpdate() {
+		return false
+	}
+	b.apply(fd, s)
+	return true
 }
 
 func (b *Base) fdUnlink(ev *Event, s *fdSlot) {

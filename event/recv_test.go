@@ -77,3 +77,72 @@ func TestRecvFlagMisuse(t *testing.T) {
 		w.Free()
 	})
 }
+
+// An event deleted by one call and freed by a later one, in the same
+// callback, leaves the backend at the Free, before its descriptor is
+// closed: the number's next owner, registered only after the loop has
+// flushed its changes, starts with nothing of the old file's. On io_uring
+// the old socket's end of stream is held for the number, and a removal
+// made after the close would record the new socket as the file it was
+// held for: the new owner would read the old end of stream.
+func TestFreeAfterDelLeavesTheBackendBeforeTheClose(t *testing.T) {
+	eachBackend(t, func(t *testing.T, cfg Config) {
+		b := newBase(t, cfg)
+		a, peer := socketpair(t) // the cleanup closes a's number: the new socket by then
+		var old, next, later *Event
+		var fresh int
+		var got []byte
+		buf := make([]byte, 16)
+		old = mustNew(t, b, a, Read|Persist|Recv, func(fd int, _ Flag) {
+			n, err := b.Recv(fd, buf)
+			if err == unix.EAGAIN || n > 0 {
+				return
+			}
+			if err != nil {
+				t.Errorf("Recv on the old socket: %v", err)
+			}
+			old.Del()
+			old.Free()
+			unix.Close(a)
+			fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Errorf("socketpair: %v", err)
+				return
+			}
+			if fds[0] != a { // the number is usually the lowest free one, a; make sure
+				if err := unix.Dup3(fds[0], a, unix.O_CLOEXEC); err != nil {
+					t.Errorf("dup3: %v", err)
+				}
+				unix.Close(fds[0])
+			}
+			fresh = fds[1]
+			t.Cleanup(func() { unix.Close(fresh) })
+			mustWrite(t, fresh, "new")
+			mustAdd(t, later, time.Millisecond) // registers the number after a flush
+		})
+		next = mustNew(t, b, a, Read|Persist|Recv, func(fd int, _ Flag) {
+			n, err := b.Recv(fd, buf)
+			switch {
+			case err == unix.EAGAIN:
+				return
+			case err != nil:
+				t.Errorf("Recv on the new socket: %v", err)
+			case n == 0:
+				t.Errorf("the new socket read the old one's end of stream")
+			default:
+				got = append(got, buf[:n]...)
+				if len(got) < len("new") {
+					return
+				}
+			}
+			next.Free()
+		})
+		later = mustNew(t, b, -1, 0, func(int, Flag) { mustAdd(t, next, 0) })
+		mustAdd(t, old, 0)
+		unix.Shutdown(peer, unix.SHUT_WR)
+		dispatchWithin(t, b, 10*time.Second)
+		if string(got) != "new" {
+			t.Fatalf("the new socket read %q, want %q", got, "new")
+		}
+	})
+}
