@@ -28,6 +28,7 @@ type Base struct {
 	// Fixed at creation.
 	poller   poller.Poller
 	receiver poller.Receiver // the poller, if it receives for Recv events; else nil
+	acceptor poller.Acceptor // the poller, if it accepts for Accept events; else nil
 	waker    *poller.Waker
 	features Feature
 	maxFd    int
@@ -111,6 +112,9 @@ func NewBaseWithConfig(cfg Config) (*Base, error) {
 	}
 	if r, ok := p.(poller.Receiver); ok && r.CanRecv() {
 		b.receiver = r
+	}
+	if a, ok := p.(poller.Acceptor); ok && a.CanAccept() {
+		b.acceptor = a
 	}
 	return b, nil
 }

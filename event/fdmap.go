@@ -33,7 +33,7 @@ type fdSlot struct {
 	gen     uint32
 	want    poller.Interest
 	have    poller.Interest
-	flags   uint8 // slotChanged, slotVerify, slotRecv
+	flags   uint8 // slotChanged, slotVerify, slotRecv, slotAccept
 }
 
 // fdSlot flags, packed to keep the slot at 24 bytes.
@@ -41,6 +41,7 @@ const (
 	slotChanged = 1 << iota // fd is on base.changes
 	slotVerify              // re-register even if want == have
 	slotRecv                // the Read events have Recv: all or none of them
+	slotAccept              // the Read events have Accept: all or none of them
 )
 
 // full reports whether one more event like ev would overflow a count.
@@ -68,6 +69,9 @@ func (s *fdSlot) interest() poller.Interest {
 	if s.nRead > 0 && s.flags&slotRecv != 0 {
 		i |= poller.Recv
 	}
+	if s.nRead > 0 && s.flags&slotAccept != 0 {
+		i |= poller.Accept
+	}
 	return i
 }
 
@@ -88,6 +92,21 @@ func (s *fdSlot) count(ev *Event, d int) {
 	}
 }
 
+// agree records whether the first Read event on the slot has a flag the
+// backend acts on for all of them (Recv, Accept: the slot flag bit), and
+// reports whether a later one agrees with it.
+func (s *fdSlot) agree(has bool, bit uint8) bool {
+	switch {
+	case s.nRead == 0 && has:
+		s.flags |= bit
+	case s.nRead == 0:
+		s.flags &^= bit
+	case has != (s.flags&bit != 0):
+		return false
+	}
+	return true
+}
+
 // fdInsert puts ev on its descriptor's list and updates the interest.
 func (b *Base) fdInsert(ev *Event) error {
 	fd := int(ev.fd)
@@ -105,14 +124,11 @@ func (b *Base) fdInsert(ev *Event) error {
 		return fmt.Errorf("%w: fd %d", ErrTooManyEvents, fd)
 	}
 	if ev.events&Read != 0 {
-		recv := ev.events&Recv != 0
-		switch {
-		case s.nRead == 0 && recv:
-			s.flags |= slotRecv
-		case s.nRead == 0:
-			s.flags &^= slotRecv
-		case recv != (s.flags&slotRecv != 0):
+		if !s.agree(ev.events&Recv != 0, slotRecv) {
 			return fmt.Errorf("%w: fd %d", ErrMixedRecv, fd)
+		}
+		if !s.agree(ev.events&Accept != 0, slotAccept) {
+			return fmt.Errorf("%w: fd %d", ErrMixedAccept, fd)
 		}
 	}
 	if s.head == nil && (ev.slotGen != s.gen || ev.slotGen == 0) {

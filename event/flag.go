@@ -24,10 +24,19 @@ const (
 	// backend. It is levent's own, not libevent's. For stream sockets;
 	// the Read events on one descriptor must all have it or all lack it.
 	Recv Flag = 0x100
+
+	// Accept, with Read on a listening socket, lets the backend accept
+	// the connections itself: on io_uring a multishot accept takes them
+	// off the backlog as they arrive, and the event fires while accepted
+	// connections (or the accept's error) wait; take them with
+	// (*Base).Accept. Elsewhere the bit changes nothing and (*Base).Accept
+	// is accept4(2). It is levent's own, not libevent's. The Read events
+	// on one descriptor must all have it or all lack it; not with Recv.
+	Accept Flag = 0x200
 )
 
 // allFlags is every bit New accepts.
-const allFlags = Timeout | Read | Write | Signal | Persist | ET | Closed | Recv
+const allFlags = Timeout | Read | Write | Signal | Persist | ET | Closed | Recv | Accept
 
 // ioFlags are the conditions that need a descriptor.
 const ioFlags = Read | Write | Closed
@@ -38,6 +47,7 @@ var flagNames = []struct {
 }{
 	{Timeout, "Timeout"}, {Read, "Read"}, {Write, "Write"}, {Signal, "Signal"},
 	{Persist, "Persist"}, {ET, "ET"}, {Closed, "Closed"}, {Recv, "Recv"},
+	{Accept, "Accept"},
 }
 
 // String returns the set bits joined with '|', such as "Read|Persist",

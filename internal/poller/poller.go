@@ -26,6 +26,9 @@ import (
 //	bit 3  ET     edge-triggered; epoll only; applies to the whole descriptor
 //	bit 4  Recv   with In: the backend receives the data itself and holds
 //	              it for Recv (io_uring); the others ignore the bit
+//	bit 5  Accept with In, on a listening socket: the backend accepts the
+//	              connections itself and holds them for Accept (io_uring);
+//	              the others ignore the bit
 type Interest uint8
 
 // Interest bits.
@@ -35,6 +38,7 @@ const (
 	RDHup
 	ET
 	Recv
+	Accept
 )
 
 // Ready is what Wait reports for one descriptor.
@@ -112,6 +116,26 @@ type Receiver interface {
 	// there yet. On a descriptor with nothing held for it and no
 	// receive in the kernel it is read(2) itself.
 	Recv(fd int, p []byte) (int, error)
+}
+
+// Acceptor is implemented by a backend that can accept on a listening
+// socket by itself (io_uring: a multishot accept). A descriptor registered
+// with In|Accept is reported readable while accepted connections (or the
+// accept's error) wait for Accept, and the connections are taken with
+// Accept instead of accept4(2). Backends without it ignore the Accept
+// bit, and the connections stay in the kernel's backlog for accept4(2).
+type Acceptor interface {
+	// CanAccept reports whether the Accept bit takes effect.
+	CanAccept() bool
+	// Accept hands out one connection accepted for fd, non-blocking and
+	// close-on-exec, as AcceptFd would: the new descriptor, or the errno
+	// the accept failed with (EMFILE...), or unix.EAGAIN when none is
+	// there yet. On a descriptor with nothing held for it and no accept
+	// in the kernel it is AcceptFd itself.
+	Accept(fd int) (int, error)
+	// DropAccepted closes the connections held for fd, which nobody
+	// will take: the last event that could take them is gone.
+	DropAccepted(fd int)
 }
 
 // ThreadBound is implemented by a backend whose completions are posted
