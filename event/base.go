@@ -29,6 +29,7 @@ type Base struct {
 	poller   poller.Poller
 	receiver poller.Receiver // the poller, if it receives for Recv events; else nil
 	sender   poller.Sender   // the poller, if it sends for Send events; else nil
+	acceptor poller.Acceptor // the poller, if it accepts for Accept events; else nil
 	waker    *poller.Waker
 	features Feature
 	maxFd    int
@@ -115,6 +116,9 @@ func NewBaseWithConfig(cfg Config) (*Base, error) {
 	}
 	if s, ok := p.(poller.Sender); ok && s.CanSend() {
 		b.sender = s
+	}
+	if a, ok := p.(poller.Acceptor); ok && a.CanAccept() {
+		b.acceptor = a
 	}
 	return b, nil
 }

@@ -96,6 +96,15 @@
 // message costs no read(2). On the other backends (and kernels before 6.3)
 // Recv changes nothing and (*Base).Recv is read(2); Base.Receives says which.
 //
+// Likewise a Read event with Accept on a listening socket lets io_uring
+// accept for it: a multishot accept takes connections off the backlog as
+// they arrive (a bounded number per socket; the backlog holds the rest),
+// the event fires while any wait, and (*Base).Accept hands them out with no
+// accept4(2), non-blocking and close-on-exec as accept4 would make them.
+// Deleting the event keeps them for when it is added again; freeing it
+// closes those nobody took. Elsewhere (and before Linux 6.3) Accept changes
+// nothing and (*Base).Accept is accept4(2); Base.Accepts says which.
+//
 // Several events may watch one descriptor; their interest is counted and
 // the kernel is told only when the total changes, batched until the loop
 // next waits, so deleting and re-adding an event costs no system call. ET

@@ -141,6 +141,8 @@ func checkNew(b *Base, fd int, what Flag, cb Callback) error {
 		return fmt.Errorf("%w: Recv needs Read", ErrBadFlags)
 	case what&Send != 0 && what&Write == 0:
 		return fmt.Errorf("%w: Send needs Write", ErrBadFlags)
+	case what&Accept != 0 && what&(Read|Recv) != Read:
+		return fmt.Errorf("%w: Accept needs Read, without Recv", ErrBadFlags)
 	case what&ET != 0 && what&(Read|Write) == 0:
 		return fmt.Errorf("%w: ET needs Read or Write", ErrBadFlags)
 	case what&ioFlags != 0 && (fd < 0 || fd > 1<<30):
@@ -378,6 +380,7 @@ func (b *Base) freeLocked(ev *Event) {
 	}
 	if !b.closed {
 		b.delLocked(ev, true)
+		b.dropAcceptedLocked(ev)
 	}
 	ev.state = stFreed
 	ev.cb = nil

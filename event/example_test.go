@@ -80,3 +80,39 @@ func ExampleNew_periodic() {
 	// tick 2 Timeout
 	// tick 3 Timeout
 }
+
+// A Read|Accept event on a listening socket takes its connections with
+// Base.Accept until EAGAIN: accept4(2) on epoll, the kernel's own accepts
+// on io_uring; the callback is the same.
+func ExampleBase_Accept() {
+	base, err := event.NewBase()
+	if err != nil {
+		panic(err)
+	}
+	defer base.Close()
+	lfd, _ := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	defer unix.Close(lfd)
+	unix.Bind(lfd, &unix.SockaddrUnix{}) // a unique abstract name
+	unix.Listen(lfd, 16)
+	addr, _ := unix.Getsockname(lfd)
+
+	var ev *event.Event
+	ev, _ = event.New(base, lfd, event.Read|event.Persist|event.Accept, func(fd int, _ event.Flag) {
+		for {
+			nfd, err := base.Accept(fd)
+			if err != nil { // unix.EAGAIN: none left for now
+				return
+			}
+			fmt.Println("accepted a connection")
+			unix.Close(nfd)
+			ev.Del()
+		}
+	})
+	defer ev.Free()
+	ev.Add(0)
+	client, _ := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	defer unix.Close(client)
+	unix.Connect(client, addr)
+	base.Dispatch()
+	// Output: accepted a connection
+}

@@ -33,7 +33,7 @@ type fdSlot struct {
 	gen     uint32
 	want    poller.Interest
 	have    poller.Interest
-	flags   uint8 // slotChanged, slotVerify, slotRecv, slotSend
+	flags   uint8 // slotChanged, slotVerify, slotRecv, slotAccept, slotSend
 }
 
 // fdSlot flags, packed to keep the slot at 24 bytes.
@@ -41,6 +41,7 @@ const (
 	slotChanged = 1 << iota // fd is on base.changes
 	slotVerify              // re-register even if want == have
 	slotRecv                // the Read events have Recv: all or none of them
+	slotAccept              // the Read events have Accept: all or none of them
 	slotSend                // the Write events have Send: all or none of them
 )
 
@@ -69,6 +70,9 @@ func (s *fdSlot) interest() poller.Interest {
 	if s.nRead > 0 && s.flags&slotRecv != 0 {
 		i |= poller.Recv
 	}
+	if s.nRead > 0 && s.flags&slotAccept != 0 {
+		i |= poller.Accept
+	}
 	if s.nWrite > 0 && s.flags&slotSend != 0 {
 		i |= poller.Send
 	}
@@ -92,16 +96,16 @@ func (s *fdSlot) count(ev *Event, d int) {
 	}
 }
 
-// sameKind keeps flag, which says whether the n events of one condition
-// on the slot all have a modifier (Recv, Send), for one more event with
-// or without it (has): the first one decides, and the others must agree.
-func (s *fdSlot) sameKind(n uint16, has bool, flag uint8) bool {
+// agree records whether the first of the n Read (or Write) events on the
+// slot has a flag the backend acts on for all of them (Recv, Accept; Send:
+// the slot flag bit), and reports whether a later one agrees with it.
+func (s *fdSlot) agree(n uint16, has bool, bit uint8) bool {
 	switch {
 	case n == 0 && has:
-		s.flags |= flag
+		s.flags |= bit
 	case n == 0:
-		s.flags &^= flag
-	case has != (s.flags&flag != 0):
+		s.flags &^= bit
+	case has != (s.flags&bit != 0):
 		return false
 	}
 	return true
@@ -123,10 +127,15 @@ func (b *Base) fdInsert(ev *Event) error {
 	if s.full(ev) {
 		return fmt.Errorf("%w: fd %d", ErrTooManyEvents, fd)
 	}
-	if ev.events&Read != 0 && !s.sameKind(s.nRead, ev.events&Recv != 0, slotRecv) {
-		return fmt.Errorf("%w: fd %d", ErrMixedRecv, fd)
+	if ev.events&Read != 0 {
+		if !s.agree(s.nRead, ev.events&Recv != 0, slotRecv) {
+			return fmt.Errorf("%w: fd %d", ErrMixedRecv, fd)
+		}
+		if !s.agree(s.nRead, ev.events&Accept != 0, slotAccept) {
+			return fmt.Errorf("%w: fd %d", ErrMixedAccept, fd)
+		}
 	}
-	if ev.events&Write != 0 && !s.sameKind(s.nWrite, ev.events&Send != 0, slotSend) {
+	if ev.events&Write != 0 && !s.agree(s.nWrite, ev.events&Send != 0, slotSend) {
 		return fmt.Errorf("%w: fd %d", ErrMixedSend, fd)
 	}
 	if s.head == nil && (ev.slotGen != s.gen || ev.slotGen == 0) {

@@ -25,6 +25,15 @@ const (
 	// the Read events on one descriptor must all have it or all lack it.
 	Recv Flag = 0x100
 
+	// Accept, with Read on a listening socket, lets the backend accept
+	// the connections itself: on io_uring a multishot accept takes them
+	// off the backlog as they arrive, and the event fires while accepted
+	// connections (or the accept's error) wait; take them with
+	// (*Base).Accept. Elsewhere the bit changes nothing and (*Base).Accept
+	// is accept4(2). It is levent's own, not libevent's. The Read events
+	// on one descriptor must all have it or all lack it; not with Recv.
+	Accept Flag = 0x200
+
 	// Send, with Write, lets the backend send for the event: on io_uring
 	// (*Base).Send queues an IORING_OP_SEND that goes to the kernel with
 	// the loop's next wait, and the event fires with Write once it has
@@ -33,11 +42,11 @@ const (
 	// event fires on writability and (*Base).Send is writev(2). It is
 	// levent's own. For stream sockets; the Write events on one
 	// descriptor must all have it or all lack it.
-	Send Flag = 0x200
+	Send Flag = 0x400
 )
 
 // allFlags is every bit New accepts.
-const allFlags = Timeout | Read | Write | Signal | Persist | ET | Closed | Recv | Send
+const allFlags = Timeout | Read | Write | Signal | Persist | ET | Closed | Recv | Accept | Send
 
 // ioFlags are the conditions that need a descriptor.
 const ioFlags = Read | Write | Closed
@@ -48,7 +57,7 @@ var flagNames = []struct {
 }{
 	{Timeout, "Timeout"}, {Read, "Read"}, {Write, "Write"}, {Signal, "Signal"},
 	{Persist, "Persist"}, {ET, "ET"}, {Closed, "Closed"}, {Recv, "Recv"},
-	{Send, "Send"},
+	{Accept, "Accept"}, {Send, "Send"},
 }
 
 // String returns the set bits joined with '|', such as "Read|Persist",

@@ -224,8 +224,9 @@ func TestFlagStrings(t *testing.T) {
 		Timeout | Write | ET:    "Timeout|Write|ET",
 		Closed | 0x40:           "Closed|0x40",
 		Signal:                  "Signal",
-		Read | Write | 0x400:    "Read|Write|0x400",
+		Read | Write | 0x800:    "Read|Write|0x800",
 		Read | Recv:             "Read|Recv",
+		Read | Accept:           "Read|Accept",
 		Write | Send:            "Write|Send",
 		Timeout | Read | Closed: "Timeout|Read|Closed",
 	} {

@@ -3,6 +3,7 @@ package listener
 import (
 	"errors"
 	"net"
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -57,7 +58,11 @@ func (l *Listener) acceptLocked(fd int, blocking bool) (cb Callback, nfd int, pe
 	// The peer's address comes decoded from the kernel's sockaddr
 	// straight into the net.Addr the callback gets: one allocation
 	// per TCP connection, the only garbage an accept leaves.
-	nfd, peer, err = sock.Accept(fd, blocking, l.network)
+	if l.kernel {
+		nfd, peer, err = l.takeAccepted(fd)
+	} else {
+		nfd, peer, err = sock.Accept(fd, blocking, l.network)
+	}
 	switch {
 	case err == unix.EAGAIN:
 		return nil, -1, nil, nil, nil
@@ -66,6 +71,20 @@ func (l *Listener) acceptLocked(fd int, blocking bool) (cb Callback, nfd int, pe
 	}
 	l.delay = minBackoff
 	return l.cb, nfd, peer, nil, nil
+}
+
+// takeAccepted takes a connection the base accepted in the kernel
+// (io_uring), or accepts one, with the errors sock.Accept would return,
+// and asks for the peer's address, which such an accept does not give.
+func (l *Listener) takeAccepted(fd int) (int, net.Addr, error) {
+	nfd, err := l.base.Accept(fd)
+	switch err {
+	case nil:
+		return nfd, sock.AcceptedPeer(nfd, l.network), nil
+	case unix.EAGAIN, unix.EMFILE, unix.ENFILE:
+		return -1, nil, err
+	}
+	return -1, nil, os.NewSyscallError("accept4", err)
 }
 
 // acceptFailedLocked pauses accepting after a failed accept and returns

@@ -7,6 +7,16 @@
 // close-on-exec, and the peer's address. The usual next step is
 // bufferevent.New(base, fd, bufferevent.CloseOnFree).
 //
+// On io_uring (with a kernel that has multishot accept) the kernel accepts
+// the connections as they arrive and the Listener takes them from the
+// base (event.Accept, (*event.Base).Accept) with no accept4 call; the
+// callback gets the same descriptors and the same addresses (read with
+// getpeername, or SO_PEERNAME for a connection reset meanwhile, as
+// accept4 would report it). Nothing changes for the user: Disable keeps
+// the connections the kernel took for Enable, Free closes them, and EMFILE
+// reaches the error callback and backs off as below. LeaveSocketsBlocking
+// listeners accept with accept4 everywhere.
+//
 // The calls map onto libevent's:
 //
 //	evconnlistener_new_bind        NewBind

@@ -59,6 +59,7 @@ type Listener struct {
 	network string
 	addr    net.Addr
 	opts    Options
+	kernel  bool   // the base accepts in the kernel for ev (Accept flag)
 	owned   bool   // NewBind created fd: Free closes it
 	path    string // unix socket path NewBind bound: Free removes it
 	cb      Callback
@@ -162,7 +163,13 @@ func (l *Listener) init(b *event.Base, cb Callback, opts Options, fd int, networ
 		network = "tcp"
 	}
 	l.base, l.fd, l.network, l.addr, l.opts, l.cb, l.delay = b, fd, network, addr, opts, cb, minBackoff
-	if err := l.ev.Assign(b, fd, event.Read|event.Persist, l.onAccept); err != nil {
+	what := event.Read | event.Persist
+	if b.Accepts() && opts&LeaveSocketsBlocking == 0 {
+		// io_uring accepts as connections arrive, always non-blocking.
+		what |= event.Accept
+		l.kernel = true
+	}
+	if err := l.ev.Assign(b, fd, what, l.onAccept); err != nil {
 		return err
 	}
 	if err := l.pause.Assign(b, -1, 0, l.onPauseEnd); err != nil {

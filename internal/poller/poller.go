@@ -26,7 +26,10 @@ import (
 //	bit 3  ET     edge-triggered; epoll only; applies to the whole descriptor
 //	bit 4  Recv   with In: the backend receives the data itself and holds
 //	              it for Recv (io_uring); the others ignore the bit
-//	bit 5  Send   with Out: the backend sends what Send is given and reports
+//	bit 5  Accept with In, on a listening socket: the backend accepts the
+//	              connections itself and holds them for Accept (io_uring);
+//	              the others ignore the bit
+//	bit 6  Send   with Out: the backend sends what Send is given and reports
 //	              the completion as ReadyOut (io_uring); the others ignore it
 type Interest uint8
 
@@ -37,6 +40,7 @@ const (
 	RDHup
 	ET
 	Recv
+	Accept
 	Send
 )
 
@@ -140,6 +144,26 @@ type Sender interface {
 	// registration cancels a send still in the kernel, and its result
 	// is never reported: whether its bytes went out is unknown.
 	Sent(fd int) (n int, err error, ok bool)
+}
+
+// Acceptor is implemented by a backend that can accept on a listening
+// socket by itself (io_uring: a multishot accept). A descriptor registered
+// with In|Accept is reported readable while accepted connections (or the
+// accept's error) wait for Accept, and the connections are taken with
+// Accept instead of accept4(2). Backends without it ignore the Accept
+// bit, and the connections stay in the kernel's backlog for accept4(2).
+type Acceptor interface {
+	// CanAccept reports whether the Accept bit takes effect.
+	CanAccept() bool
+	// Accept hands out one connection accepted for fd, non-blocking and
+	// close-on-exec, as AcceptFd would: the new descriptor, or the errno
+	// the accept failed with (EMFILE...), or unix.EAGAIN when none is
+	// there yet. On a descriptor with nothing held for it and no accept
+	// in the kernel it is AcceptFd itself.
+	Accept(fd int) (int, error)
+	// DropAccepted closes the connections held for fd, which nobody
+	// will take: the last event that could take them is gone.
+	DropAccepted(fd int)
 }
 
 // ThreadBound is implemented by a backend whose completions are posted

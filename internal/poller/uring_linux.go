@@ -44,7 +44,8 @@ import (
 //	bit  63     1 = the completion of a POLL_REMOVE itself, ignored
 //	            (with bit 62: a send, see uring_send_linux.go)
 //	bit  62     0 (1: a recv, see uring_recv_linux.go)
-//	bits 61..32 sequence of the registration (30 bits, per descriptor)
+//	bit  61     0 (1: an accept, see uring_accept_linux.go)
+//	bits 60..32 sequence of the registration (29 bits, per descriptor)
 //	bits 31..0  descriptor number
 //
 // A completion whose sequence is not the descriptor's current one belongs
@@ -109,6 +110,8 @@ type uring struct {
 	orphans  []*sendState // sends left to finish by their owner, kept until their completion
 	sseq     uint32       // the last send sequence given
 
+	acc acceptTable // accepting in the kernel (uring_accept_linux.go)
+
 	ts  kernelTimespec // Wait's timeout and its argument block: fields, not
 	arg getEventsArg   // locals, so that they do not escape per call
 }
@@ -117,7 +120,7 @@ type uring struct {
 // per descriptor number up to the largest in use, which every idle
 // connection pays for: hence the narrow fields.
 type uringFd struct {
-	seq   uint32 // sequence of the current registration, 30 bits
+	seq   uint32 // sequence of the current registration, 29 bits
 	gen   uint32 // the base's generation, reported back
 	mark  uint32 // the epoch of the last reap that reported fd ...
 	at    uint16 // ... and the index of its report in that Wait's events
@@ -140,7 +143,7 @@ const (
 const (
 	maxReports = 1<<16 - 1 // reports one Wait makes at most
 	udRemove   = 1 << 63   // user_data of a POLL_REMOVE's own completion
-	seqMask    = 1<<30 - 1
+	seqMask    = 1<<29 - 1
 	cqeSkipOK  = 1 << 6 // IOSQE_CQE_SKIP_SUCCESS
 	featSkip   = 1 << 11
 )
@@ -177,6 +180,8 @@ func openURingSized(sq, cq uint32) (*uring, error) {
 		// Without a buffer ring the backend only reports readiness.
 		p.pbuf, _ = newPbufRing(r.fd, pbufCount, pbufSize)
 	}
+	// Multishot accept came in Linux 5.19: the same feature bit vouches.
+	p.acc.can = features&featRegRegRing != 0 && r.supports(opAccept) && r.supports(opAsyncCancel)
 	return p, nil
 }
 
@@ -249,6 +254,7 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 	if send {
 		new &^= Out
 	}
+	new = p.acceptUpdate(int32(fd), gen, new)
 	if new&(In|Out|RDHup) == 0 {
 		st.mode = modeOff
 		return p.submitIfSleeping()
@@ -301,7 +307,7 @@ func (p *uring) flush() error {
 			return err
 		}
 		op := uint8(opPollRemove)
-		if ud&udRecv != 0 {
+		if ud&(udRecv|udAccept) != 0 {
 			op = opAsyncCancel
 		}
 		*s = sqe{opcode: op, flags: p.skipCQE, fd: -1, addr: ud, userData: udRemove}
@@ -311,6 +317,9 @@ func (p *uring) flush() error {
 		return err
 	}
 	if err := p.flushSendArms(); err != nil {
+		return err
+	}
+	if err := p.flushAcceptArms(); err != nil {
 		return err
 	}
 	for i, fd := range p.arms {
@@ -382,7 +391,7 @@ func (p *uring) Wait(events []Event, timeout time.Duration) (int, error) {
 	}
 	for {
 		timeout := timeout
-		if p.backlogWaiting() {
+		if p.backlogWaiting() || p.acceptWaiting() {
 			timeout = 0 // received data waits to be reported: do not sleep
 		}
 		if err := p.flush(); err != nil {
@@ -457,8 +466,8 @@ func (p *uring) sleep(toSubmit uint32, timeout time.Duration) error {
 // reap turns completions into reports, at most len(events), one per
 // descriptor (later completions for a descriptor already reported merge
 // into its report), and moves overflowed completions into the CQ while
-// there is room; then it reports the descriptors whose received data
-// still waits.
+// there is room; then it reports the descriptors whose received data or
+// accepted connections still wait.
 func (p *uring) reap(events []Event) int {
 	if len(events) > maxReports {
 		events = events[:maxReports] // uringFd.at is 16 bits
@@ -466,6 +475,9 @@ func (p *uring) reap(events []Event) int {
 	n := p.reapCQ(events)
 	if len(p.backlog) > 0 {
 		p.reportBacklog(events, &n)
+	}
+	if len(p.acc.ready) > 0 {
+		p.reportAccepts(events, &n)
 	}
 	return n
 }
@@ -512,6 +524,9 @@ func (p *uring) complete(c *cqe, events []Event, n *int) bool {
 	}
 	if c.userData&udRecv != 0 {
 		return p.completeRecv(c, events, n)
+	}
+	if c.userData&udAccept != 0 {
+		return p.completeAccept(c, events, n)
 	}
 	fd, seq := int32(uint32(c.userData)), uint32(c.userData>>32)
 	if int(fd) >= len(p.fds) {
@@ -589,6 +604,7 @@ func (p *uring) Close() error {
 	if p.r == nil {
 		return nil
 	}
+	p.closeAccepts()
 	err := p.r.close()
 	if p.pbuf != nil {
 		p.pbuf.unmap() // no request can write into it once the ring is closed

@@ -43,7 +43,8 @@ import (
 // user_data of a send:
 //
 //	bits 63..62 11: a send
-//	bits 61..32 the descriptor's send sequence (30 bits)
+//	bit  61     0
+//	bits 60..32 the send sequence (29 bits)
 //	bits 31..0  descriptor number
 
 const (

@@ -258,3 +258,66 @@ func TestAcceptAllocatesOnlyThePeerAddress(t *testing.T) {
 		})
 	}
 }
+
+// AcceptedPeer gives for a connection exactly the address Accept gave with
+// it, for every family, at the cost of that address alone.
+func TestAcceptedPeerMatchesAccept(t *testing.T) {
+	checkFdLeaks(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		network, address string
+		local            string // a unix client's own name; "" for none
+	}{
+		{"tcp4", "127.0.0.1:0", ""},
+		{"tcp6", "[::1]:0", ""},
+		{"unix", filepath.Join(dir, "l1.sock"), ""},
+		{"unix", filepath.Join(dir, "l2.sock"), filepath.Join(dir, "c.sock")},
+		{"unix", filepath.Join(dir, "l3.sock"), "@levent-sock-peer-" + strconv.Itoa(os.Getpid())},
+	} {
+		if tc.network == "tcp6" && !hasIPv6Loopback() {
+			continue
+		}
+		lfd, addr := listen(t, tc.network, tc.address, ListenOptions{})
+		if tc.local == "" {
+			dial(t, addr)
+		} else {
+			c := newSocket(t, unix.AF_UNIX)
+			if err := unix.Bind(c, &unix.SockaddrUnix{Name: tc.local}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Connect(c, &unix.SockaddrUnix{Name: tc.address}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		network := tc.network[:len(tc.network)-len("4")]
+		if tc.network == "unix" {
+			network = "unix"
+		}
+		nfd, peer := acceptOne(t, lfd, false)
+		var got net.Addr
+		if allocs := testing.AllocsPerRun(10, func() { got = AcceptedPeer(nfd, network) }); !reflect.DeepEqual(got, peer) || allocs > 2 {
+			t.Errorf("%s %s: AcceptedPeer = %#v with %v allocations, want %#v as Accept gave, with at most 2", tc.network, tc.local, got, allocs, peer)
+		}
+	}
+}
+
+// A TCP connection reset after it was accepted still has its peer's
+// address, as accept4 reports it for one reset in the backlog, although
+// getpeername says ENOTCONN.
+func TestAcceptedPeerOfAResetConnection(t *testing.T) {
+	checkFdLeaks(t)
+	lfd, addr := listen(t, "tcp4", "127.0.0.1:0", ListenOptions{})
+	c := dial(t, addr).(*net.TCPConn)
+	nfd, peer := acceptOne(t, lfd, false)
+	c.SetLinger(0)
+	c.Close()
+	if revents := waitFd(t, nfd, unix.POLLIN); revents&(unix.POLLHUP|unix.POLLERR) == 0 {
+		t.Fatalf("poll after the reset: %#x, want HUP or ERR", revents)
+	}
+	if _, err := unix.Getpeername(nfd); err != unix.ENOTCONN {
+		t.Fatalf("getpeername after the reset: %v, want ENOTCONN", err)
+	}
+	if got := AcceptedPeer(nfd, "tcp"); !reflect.DeepEqual(got, peer) {
+		t.Errorf("AcceptedPeer after the reset = %#v, want %#v", got, peer)
+	}
+}

@@ -1,6 +1,7 @@
 package sock
 
 import (
+	"net"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -108,5 +109,33 @@ func BenchmarkToNetAddr(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		ToNetAddr("tcp", sa)
+	}
+}
+
+// BenchmarkAcceptedPeer measures what a connection accepted without its
+// address pays to learn it: getpeername and the net.Addr.
+func BenchmarkAcceptedPeer(b *testing.B) {
+	lfd, addr, err := Listen("tcp4", "127.0.0.1:0", ListenOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer unix.Close(lfd)
+	c, err := net.Dial("tcp4", addr.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	pfd := []unix.PollFd{{Fd: int32(lfd), Events: unix.POLLIN}}
+	unix.Poll(pfd, 10000)
+	nfd, _, err := Accept(lfd, false, "tcp")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer unix.Close(nfd)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if AcceptedPeer(nfd, "tcp") == nil {
+			b.Fatal("no peer")
+		}
 	}
 }

@@ -52,3 +52,6 @@ func SetLinger(fd int, sec int) error { return ErrUnsupported }
 
 // RaiseNofile returns ErrUnsupported.
 func RaiseNofile() (uint64, error) { return 0, ErrUnsupported }
+
+// AcceptedPeer returns nil: there are no connections here.
+func AcceptedPeer(nfd int, network string) net.Addr { return nil }
