@@ -10,14 +10,20 @@ import "github.com/levent-go/levent/internal/poller"
 // bytes until then, so they must not change (the base keeps them
 // referenced); one send per descriptor at a time: another before Sent
 // took the result is refused with unix.EBUSY. Deleting the event while
-// a send is in the kernel cancels it, and whether its bytes went out is
-// not reported: delete it so only to give the descriptor up.
+// a send is in the kernel does not take it back: it finishes there, its
+// bytes kept referenced until then (submitted at once if it was only
+// queued, so that closing the descriptor next cannot send them to the
+// number's next owner), and its result is reported to nobody: delete it
+// so only to give the descriptor up.
 //
 // Everywhere else Send is writev(2) on the non-blocking socket, with its
 // results: the count written, or the errno (unix.EAGAIN when the socket is
 // full), so code written for it runs on every backend: a count, or an
 // error, means the write is done; 0, nil that it is queued. It is
-// levent's own; libevent has no counterpart. Safe from any goroutine.
+// levent's own: libevent has no counterpart, and a libevent program calls
+// write(2) or writev(2) in its EV_WRITE callback instead; on io_uring the
+// request is IORING_OP_SEND, or IORING_OP_SENDMSG with two iovecs when p1
+// is not empty. Safe from any goroutine.
 func (b *Base) Send(fd int, p0, p1 []byte) (int, error) {
 	if fd < 0 {
 		return 0, ErrBadFd
@@ -46,7 +52,8 @@ func (b *Base) Send(fd int, p0, p1 []byte) (int, error) {
 // rest to send again), or the errno it failed with (unix.EPIPE,
 // unix.ECONNRESET). ok is false while the send is still in the kernel, or
 // when there is none (always, where Send writes at once). Call it from the
-// event's callback. Safe from any goroutine.
+// event's callback. It is levent's own; on io_uring the result is the
+// send's completion (its CQE's res). Safe from any goroutine.
 func (b *Base) Sent(fd int) (n int, err error, ok bool) {
 	if b.sender == nil {
 		return 0, nil, false
@@ -56,5 +63,6 @@ func (b *Base) Sent(fd int) (n int, err error, ok bool) {
 
 // Sends reports whether Write|Send events send in the kernel (io_uring,
 // with a kernel that has IORING_OP_SEND), rather than firing on
-// writability with Send left to writev(2).
+// writability with Send left to writev(2). It is levent's own, like
+// Receives and Accepts.
 func (b *Base) Sends() bool { return b.sender != nil }

@@ -141,8 +141,9 @@ type Sender interface {
 	// Sent takes the result of fd's completed send: the bytes sent, or
 	// the errno it failed with. ok is false while the send is still in
 	// the kernel, or if there is none. Dropping Send from the
-	// registration cancels a send still in the kernel, and its result
-	// is never reported: whether its bytes went out is unknown.
+	// registration, or a new generation, leaves a send still in the
+	// kernel to finish there, its bytes referenced until it has, and
+	// its result is never reported.
 	Sent(fd int) (n int, err error, ok bool)
 }
 
