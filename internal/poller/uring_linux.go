@@ -109,17 +109,22 @@ type uring struct {
 // per descriptor number up to the largest in use, which every idle
 // connection pays for: hence the narrow fields.
 type uringFd struct {
-	seq   uint32 // sequence of the current registration, 29 bits
-	gen   uint32 // the base's generation, reported back
-	mark  uint32 // the epoch of the last reap that reported fd ...
-	at    uint16 // ... and the index of its report in that Wait's events
-	mask  uint16 // poll events asked for: POLLIN, POLLOUT, POLLRDHUP
-	mode  uint8  // modeOff, modeLevel, modeEdge or modeParked
-	armed bool   // a request with seq is in the kernel or in the SQ
-	onArm bool   // fd is on the arms list
-	rxf   uint8  // receiving in the kernel: rxWant, rxLive, ... (uring_recv_linux.go)
-	rx    uint32 // the receive sequence, or with rxHeld the index of fd's recvHeld in uring.rxs
+	seq  uint32 // sequence of the current registration, 29 bits
+	gen  uint32 // the base's generation, reported back
+	mark uint32 // the epoch of the last reap that reported fd ...
+	at   uint16 // ... and the index of its report in that Wait's events
+	mask uint16 // poll events asked for: POLLIN, POLLOUT, POLLRDHUP
+	mode uint8  // modeOff, modeLevel, modeEdge or modeParked
+	pf   uint8  // pfArmed, pfOnArm
+	rxf  uint16 // receiving in the kernel: rxWant, rxLive, ... (uring_recv_linux.go)
+	rx   uint32 // the receive sequence, or with rxHeld the index of fd's recvHeld in uring.rxs
 }
+
+// uringFd.pf bits.
+const (
+	pfArmed = 1 << iota // a poll with seq is in the kernel or in the SQ
+	pfOnArm             // fd is on the arms list
+)
 
 // Registration modes.
 const (
@@ -232,7 +237,7 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 	if recv || st.rxf != 0 {
 		p.recvUpdate(int32(fd), st, oldGen != gen, recv, new&ET != 0)
 	}
-	if recv {
+	if recv && st.rxf&rxPolled == 0 {
 		new &^= In
 	}
 	new = p.acceptUpdate(int32(fd), gen, new)
@@ -251,16 +256,16 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 
 // cancel queues the removal of fd's request, if it has one.
 func (p *uring) cancel(fd int32, st *uringFd) {
-	if st.armed {
+	if st.pf&pfArmed != 0 {
 		p.removes = append(p.removes, userData(fd, st.seq))
-		st.armed = false
+		st.pf &^= pfArmed
 	}
 }
 
 // arm queues fd's request to be added at the next flush.
 func (p *uring) arm(fd int32, st *uringFd) {
-	if !st.onArm {
-		st.onArm = true
+	if st.pf&pfOnArm == 0 {
+		st.pf |= pfOnArm
 		p.arms = append(p.arms, fd)
 	}
 }
@@ -302,8 +307,8 @@ func (p *uring) flush() error {
 	}
 	for i, fd := range p.arms {
 		st := &p.fds[fd]
-		if st.mode == modeOff || st.armed {
-			st.onArm = false
+		if st.mode == modeOff || st.pf&pfArmed != 0 {
+			st.pf &^= pfOnArm
 			continue
 		}
 		s, err := p.sqe()
@@ -311,7 +316,7 @@ func (p *uring) flush() error {
 			p.arms = append(p.arms[:0], p.arms[i:]...)
 			return err
 		}
-		st.onArm, st.armed = false, true
+		st.pf = st.pf&^pfOnArm | pfArmed
 		var flags uint32
 		if st.mode != modeLevel {
 			flags = pollAddMulti
@@ -529,7 +534,7 @@ func (p *uring) complete(c *cqe, events []Event, n *int) bool {
 	}
 	more := c.flags&cqeFMore != 0
 	if !more {
-		st.armed = false
+		st.pf &^= pfArmed
 	}
 	switch {
 	case ready == 0 && st.mode == modeLevel && c.res >= 0:
@@ -544,7 +549,7 @@ func (p *uring) complete(c *cqe, events []Event, n *int) bool {
 		st.seq = (st.seq + 1) & seqMask
 		st.mode = modeLevel
 	}
-	if !st.armed {
+	if st.pf&pfArmed == 0 {
 		p.arm(fd, st)
 	}
 	if ready != 0 {
