@@ -288,23 +288,7 @@ func TestURingRecvLargeStreamInOrder(t *testing.T) {
 			off += n
 		}
 	}()
-	var got []byte
-	buf := make([]byte, 1237)
-	deadline := time.Now().Add(long)
-	for len(got) < len(want) && time.Now().Before(deadline) {
-		if _, ok := waitEvents(t, p, 50*time.Millisecond)[int32(a)]; !ok {
-			continue
-		}
-		n, err := p.Recv(a, buf)
-		if err == unix.EAGAIN {
-			continue
-		}
-		if err != nil || n == 0 {
-			t.Fatalf("Recv: %d, %v", n, err)
-		}
-		got = append(got, buf[:n]...)
-	}
-	if !bytes.Equal(got, want) {
+	if got := recvFor(t, p, a, len(want), make([]byte, 1237)); !bytes.Equal(got, want) {
 		t.Fatalf("got %d bytes, want %d; equal prefix %v", len(got), len(want), bytes.HasPrefix(want, got))
 	}
 }
