@@ -2,6 +2,7 @@ package poller
 
 import (
 	"errors"
+	"math"
 	"os"
 	"sync"
 	"time"
@@ -83,12 +84,12 @@ import (
 type uring struct {
 	mu       sync.Mutex
 	r        *ring
-	fds      []uringFd // by descriptor number
-	removes  []uint64  // user_data of requests to cancel at the next flush
-	arms     []int32   // descriptors whose request is to be (re)added at the next flush
-	sleeping bool      // a Wait is in io_uring_enter without mu
-	epoch    uint32    // counts reaps, so a descriptor is reported once per Wait
-	skipCQE  uint8     // IOSQE_CQE_SKIP_SUCCESS where the kernel has it, else 0
+	fds      uringFds // records by descriptor number
+	removes  []uint64 // user_data of requests to cancel at the next flush
+	arms     []int32  // descriptors whose request is to be (re)added at the next flush
+	sleeping bool     // a Wait is in io_uring_enter without mu
+	epoch    uint32   // counts reaps, so a descriptor is reported once per Wait
+	skipCQE  uint8    // IOSQE_CQE_SKIP_SUCCESS where the kernel has it, else 0
 
 	// Receiving in the kernel (uring_recv_linux.go); pbuf is nil when
 	// the kernel cannot, and the Recv bit is then ignored.
@@ -215,7 +216,10 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 	if p.r == nil {
 		return os.NewSyscallError("io_uring", unix.EBADF)
 	}
-	if fd >= len(p.fds) {
+	if fd > math.MaxInt32 {
+		return os.NewSyscallError("io_uring", unix.EBADF)
+	}
+	if !p.fds.has(int32(fd)) {
 		if new == 0 {
 			return nil
 		}
@@ -224,9 +228,8 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
 			return os.NewSyscallError("io_uring", err)
 		}
-		p.fds = append(p.fds, make([]uringFd, fd+1-len(p.fds)+len(p.fds)/2)...)
 	}
-	st := &p.fds[fd]
+	st := p.fds.make(int32(fd))
 	p.cancel(int32(fd), st)
 	st.seq = (st.seq + 1) & seqMask
 	oldGen := st.gen
@@ -306,7 +309,7 @@ func (p *uring) flush() error {
 		return err
 	}
 	for i, fd := range p.arms {
-		st := &p.fds[fd]
+		st := p.fds.at(fd)
 		if st.mode == modeOff || st.pf&pfArmed != 0 {
 			st.pf &^= pfOnArm
 			continue
@@ -468,9 +471,7 @@ func (p *uring) reap(events []Event) int {
 // reapCQ is reap's part that consumes the CQ.
 func (p *uring) reapCQ(events []Event) int {
 	if p.epoch++; p.epoch == 0 {
-		for i := range p.fds {
-			p.fds[i].mark = 0
-		}
+		p.fds.clearMarks()
 		p.epoch = 1
 	}
 	r := p.r
@@ -509,11 +510,8 @@ func (p *uring) complete(c *cqe, events []Event, n *int) bool {
 		return p.completeAccept(c, events, n)
 	}
 	fd, seq := int32(uint32(c.userData)), uint32(c.userData>>32)
-	if int(fd) >= len(p.fds) {
-		return true
-	}
-	st := &p.fds[fd]
-	if st.mode == modeOff || st.seq != seq {
+	st := p.fds.get(fd)
+	if st == nil || st.mode == modeOff || st.seq != seq {
 		return true // a registration removed or replaced since
 	}
 	var ready Ready
@@ -589,7 +587,7 @@ func (p *uring) Close() error {
 	if p.pbuf != nil {
 		p.pbuf.unmap() // no request can write into it once the ring is closed
 	}
-	p.r, p.fds, p.removes, p.arms, p.pbuf = nil, nil, nil, nil, nil
+	p.r, p.fds, p.removes, p.arms, p.pbuf = nil, uringFds{}, nil, nil, nil
 	p.recvArms, p.backlog, p.starved, p.rxs, p.rxFree = nil, nil, nil, nil, nil
 	return err
 }

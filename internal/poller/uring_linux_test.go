@@ -438,3 +438,33 @@ func TestURingCoopTaskrunAndItsFallback(t *testing.T) {
 		p.Close()
 	}
 }
+
+// The record table grows by pages: a record never moves when a larger
+// number is registered, and numbers in between cost no page.
+func TestURingFdTableGrowsByPages(t *testing.T) {
+	p := openURingT(t, 8, 16)
+	a, _ := socketpair(t)
+	update(t, p, a, 1, 0, In)
+	first := p.fds.get(int32(a))
+	high := 5*fdsPerPage + 3
+	if err := unix.Dup3(a, high, unix.O_CLOEXEC); err != nil {
+		t.Skipf("dup3 to %d: %v", high, err)
+	}
+	closeAtEnd(t, high)
+	update(t, p, high, 1, 0, In)
+	if p.fds.get(int32(a)) != first {
+		t.Fatalf("registering fd %d moved fd %d's record", high, a)
+	}
+	made := 0
+	for _, pg := range p.fds.pages {
+		if pg != nil {
+			made++
+		}
+	}
+	if made != 2 || len(p.fds.pages) != 6 {
+		t.Fatalf("%d pages made of %d, want 2 of 6", made, len(p.fds.pages))
+	}
+	if err := p.Update(1<<40, 1, 0, In); err == nil {
+		t.Fatalf("Update of fd 1<<40 succeeded")
+	}
+}

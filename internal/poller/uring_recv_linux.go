@@ -1,6 +1,8 @@
 package poller
 
 import (
+	"math"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -360,7 +362,7 @@ func (p *uring) toBacklog(fd int32, st *uringFd) {
 // feedStarved re-arms the receives ENOBUFS ended, now that a buffer is back.
 func (p *uring) feedStarved() {
 	for _, fd := range p.starved {
-		if st := &p.fds[fd]; st.rxf&rxStarved != 0 {
+		if st := p.fds.at(fd); st.rxf&rxStarved != 0 {
 			st.rxf &^= rxStarved
 			p.armRecv(fd, st)
 		}
@@ -371,7 +373,7 @@ func (p *uring) feedStarved() {
 // flushRecvArms turns the queued receives into SQEs.
 func (p *uring) flushRecvArms() error {
 	for i, fd := range p.recvArms {
-		st := &p.fds[fd]
+		st := p.fds.at(fd)
 		st.rxf &^= rxOnArm
 		if !p.recvDue(st) {
 			continue
@@ -394,14 +396,14 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 	fd, rseq := int32(uint32(c.userData)), uint32(c.userData>>32)&rseqMask
 	hasBuf := c.flags&cqeFBuffer != 0
 	bid := uint16(c.flags >> 16)
-	if int(fd) >= len(p.fds) || p.rseqOf(&p.fds[fd]) != rseq {
+	st := p.fds.get(fd)
+	if st == nil || p.rseqOf(st) != rseq {
 		if hasBuf { // an earlier owner's: only the buffer matters
 			p.pbuf.put(bid)
 			p.returned()
 		}
 		return true
 	}
-	st := &p.fds[fd]
 	want := st.rxf&rxWant != 0
 	if want && st.mark != p.epoch && *n == len(events) {
 		return false
@@ -460,7 +462,7 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 func (p *uring) reportBacklog(events []Event, n *int) {
 	keep := p.backlog[:0]
 	for i, fd := range p.backlog {
-		st := &p.fds[fd]
+		st := p.fds.at(fd)
 		if st.rxf&rxWant == 0 || !p.holds(st) {
 			st.rxf &^= rxOnLog
 			continue
@@ -482,7 +484,7 @@ func (p *uring) reportBacklog(events []Event, n *int) {
 // waiting, so that Wait must not sleep.
 func (p *uring) backlogWaiting() bool {
 	for _, fd := range p.backlog {
-		if st := &p.fds[fd]; st.rxf&(rxWant|rxEdge) == rxWant && p.holds(st) {
+		if st := p.fds.at(fd); st.rxf&(rxWant|rxEdge) == rxWant && p.holds(st) {
 			return true
 		}
 	}
@@ -493,8 +495,8 @@ func (p *uring) backlogWaiting() bool {
 func (p *uring) Recv(fd int, b []byte) (int, error) {
 	p.mu.Lock()
 	var st *uringFd
-	if fd >= 0 && fd < len(p.fds) && p.r != nil {
-		st = &p.fds[fd]
+	if fd >= 0 && fd <= math.MaxInt32 && p.r != nil {
+		st = p.fds.get(int32(fd))
 	}
 	if st == nil || st.rxf&(rxLive|rxHeld) == 0 {
 		polled := st != nil && st.rxf&rxPolled != 0
@@ -540,10 +542,10 @@ func (p *uring) pollLarge(fd int32, st *uringFd, ud uint64, more bool) {
 func (p *uring) polledRead(fd, n, size int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.r == nil || fd >= len(p.fds) {
+	st := p.fds.get(int32(fd))
+	if p.r == nil || st == nil {
 		return
 	}
-	st := &p.fds[fd]
 	if st.rxf&rxPolled == 0 {
 		return
 	}
