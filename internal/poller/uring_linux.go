@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/levent-go/levent/internal/paged"
 )
 
 // uring is the io_uring readiness backend: IORING_OP_POLL_ADD requests in
@@ -84,12 +86,12 @@ import (
 type uring struct {
 	mu       sync.Mutex
 	r        *ring
-	fds      uringFds // records by descriptor number
-	removes  []uint64 // user_data of requests to cancel at the next flush
-	arms     []int32  // descriptors whose request is to be (re)added at the next flush
-	sleeping bool     // a Wait is in io_uring_enter without mu
-	epoch    uint32   // counts reaps, so a descriptor is reported once per Wait
-	skipCQE  uint8    // IOSQE_CQE_SKIP_SUCCESS where the kernel has it, else 0
+	fds      paged.Table[uringFd] // records by descriptor number
+	removes  []uint64             // user_data of requests to cancel at the next flush
+	arms     []int32              // descriptors whose request is to be (re)added at the next flush
+	sleeping bool                 // a Wait is in io_uring_enter without mu
+	epoch    uint32               // counts reaps, so a descriptor is reported once per Wait
+	skipCQE  uint8                // IOSQE_CQE_SKIP_SUCCESS where the kernel has it, else 0
 
 	// Receiving in the kernel (uring_recv_linux.go); pbuf is nil when
 	// the kernel cannot, and the Recv bit is then ignored.
@@ -219,7 +221,7 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 	if fd > math.MaxInt32 {
 		return os.NewSyscallError("io_uring", unix.EBADF)
 	}
-	if !p.fds.has(int32(fd)) {
+	if p.fds.Get(fd) == nil {
 		if new == 0 {
 			return nil
 		}
@@ -229,7 +231,7 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 			return os.NewSyscallError("io_uring", err)
 		}
 	}
-	st := p.fds.make(int32(fd))
+	st := p.fds.Make(fd)
 	p.cancel(int32(fd), st)
 	st.seq = (st.seq + 1) & seqMask
 	oldGen := st.gen
@@ -309,7 +311,7 @@ func (p *uring) flush() error {
 		return err
 	}
 	for i, fd := range p.arms {
-		st := p.fds.at(fd)
+		st := p.fds.At(int(fd))
 		if st.mode == modeOff || st.pf&pfArmed != 0 {
 			st.pf &^= pfOnArm
 			continue
@@ -471,7 +473,7 @@ func (p *uring) reap(events []Event) int {
 // reapCQ is reap's part that consumes the CQ.
 func (p *uring) reapCQ(events []Event) int {
 	if p.epoch++; p.epoch == 0 {
-		p.fds.clearMarks()
+		p.fds.Each(func(_ int, st *uringFd) { st.mark = 0 })
 		p.epoch = 1
 	}
 	r := p.r
@@ -510,7 +512,7 @@ func (p *uring) complete(c *cqe, events []Event, n *int) bool {
 		return p.completeAccept(c, events, n)
 	}
 	fd, seq := int32(uint32(c.userData)), uint32(c.userData>>32)
-	st := p.fds.get(fd)
+	st := p.fds.Get(int(fd))
 	if st == nil || st.mode == modeOff || st.seq != seq {
 		return true // a registration removed or replaced since
 	}
@@ -587,7 +589,7 @@ func (p *uring) Close() error {
 	if p.pbuf != nil {
 		p.pbuf.unmap() // no request can write into it once the ring is closed
 	}
-	p.r, p.fds, p.removes, p.arms, p.pbuf = nil, uringFds{}, nil, nil, nil
+	p.r, p.fds, p.removes, p.arms, p.pbuf = nil, paged.Table[uringFd]{}, nil, nil, nil
 	p.recvArms, p.backlog, p.starved, p.rxs, p.rxFree = nil, nil, nil, nil, nil
 	return err
 }

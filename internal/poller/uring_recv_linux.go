@@ -1,8 +1,6 @@
 package poller
 
 import (
-	"math"
-
 	"golang.org/x/sys/unix"
 )
 
@@ -362,7 +360,7 @@ func (p *uring) toBacklog(fd int32, st *uringFd) {
 // feedStarved re-arms the receives ENOBUFS ended, now that a buffer is back.
 func (p *uring) feedStarved() {
 	for _, fd := range p.starved {
-		if st := p.fds.at(fd); st.rxf&rxStarved != 0 {
+		if st := p.fds.At(int(fd)); st.rxf&rxStarved != 0 {
 			st.rxf &^= rxStarved
 			p.armRecv(fd, st)
 		}
@@ -373,7 +371,7 @@ func (p *uring) feedStarved() {
 // flushRecvArms turns the queued receives into SQEs.
 func (p *uring) flushRecvArms() error {
 	for i, fd := range p.recvArms {
-		st := p.fds.at(fd)
+		st := p.fds.At(int(fd))
 		st.rxf &^= rxOnArm
 		if !p.recvDue(st) {
 			continue
@@ -396,7 +394,7 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 	fd, rseq := int32(uint32(c.userData)), uint32(c.userData>>32)&rseqMask
 	hasBuf := c.flags&cqeFBuffer != 0
 	bid := uint16(c.flags >> 16)
-	st := p.fds.get(fd)
+	st := p.fds.Get(int(fd))
 	if st == nil || p.rseqOf(st) != rseq {
 		if hasBuf { // an earlier owner's: only the buffer matters
 			p.pbuf.put(bid)
@@ -462,7 +460,7 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 func (p *uring) reportBacklog(events []Event, n *int) {
 	keep := p.backlog[:0]
 	for i, fd := range p.backlog {
-		st := p.fds.at(fd)
+		st := p.fds.At(int(fd))
 		if st.rxf&rxWant == 0 || !p.holds(st) {
 			st.rxf &^= rxOnLog
 			continue
@@ -484,7 +482,7 @@ func (p *uring) reportBacklog(events []Event, n *int) {
 // waiting, so that Wait must not sleep.
 func (p *uring) backlogWaiting() bool {
 	for _, fd := range p.backlog {
-		if st := p.fds.at(fd); st.rxf&(rxWant|rxEdge) == rxWant && p.holds(st) {
+		if st := p.fds.At(int(fd)); st.rxf&(rxWant|rxEdge) == rxWant && p.holds(st) {
 			return true
 		}
 	}
@@ -495,8 +493,8 @@ func (p *uring) backlogWaiting() bool {
 func (p *uring) Recv(fd int, b []byte) (int, error) {
 	p.mu.Lock()
 	var st *uringFd
-	if fd >= 0 && fd <= math.MaxInt32 && p.r != nil {
-		st = p.fds.get(int32(fd))
+	if fd >= 0 && p.r != nil {
+		st = p.fds.Get(fd)
 	}
 	if st == nil || st.rxf&(rxLive|rxHeld) == 0 {
 		polled := st != nil && st.rxf&rxPolled != 0
@@ -542,7 +540,7 @@ func (p *uring) pollLarge(fd int32, st *uringFd, ud uint64, more bool) {
 func (p *uring) polledRead(fd, n, size int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	st := p.fds.get(int32(fd))
+	st := p.fds.Get(fd)
 	if p.r == nil || st == nil {
 		return
 	}

@@ -428,7 +428,7 @@ func TestURingRecvHoldsAtMostItsShareWhileUnread(t *testing.T) {
 func (p *uring) recvLive(fd int) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.fds.at(int32(fd)).rxf&rxLive != 0
+	return p.fds.At(fd).rxf&rxLive != 0
 }
 
 // A multishot recv whose completion overflowed the CQ ends (no
@@ -501,7 +501,7 @@ func TestURingRecvDrainedDescriptorHoldsNoRecord(t *testing.T) {
 func (p *uring) polled(fd int) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.fds.at(int32(fd)).rxf&rxPolled != 0
+	return p.fds.At(fd).rxf&rxPolled != 0
 }
 
 // waitUntil makes Waits until cond holds, for long at most, and reports
