@@ -41,7 +41,7 @@ func (b *Base) dropAcceptedLocked(ev *Event) {
 	if b.acceptor == nil || ev.events&Accept == 0 || ev.fd < 0 {
 		return
 	}
-	if s := b.fds.get(int(ev.fd)); s == nil || s.nRead == 0 || s.flags&slotAccept == 0 {
+	if s := b.fds.Get(int(ev.fd)); s == nil || s.nRead == 0 || s.flags&slotAccept == 0 {
 		b.acceptor.DropAccepted(int(ev.fd))
 	}
 }

@@ -165,7 +165,7 @@ func (b *Base) Close() error {
 
 // releaseLocked drops every event and closes the base's own descriptors.
 func (b *Base) releaseLocked() error {
-	b.fds.each(func(_ int, s *fdSlot) {
+	b.fds.Each(func(_ int, s *fdSlot) {
 		for ev := s.head; ev != nil; {
 			next := ev.fdNext
 			ev.fdNext = nil

@@ -93,8 +93,12 @@
 // A Read event with Recv on a stream socket lets io_uring receive for it: a
 // multishot recv fills buffers from one ring the base lends the kernel, the
 // event fires once data has arrived, and (*Base).Recv copies it out, so a
-// message costs no read(2). On the other backends (and kernels before 6.3)
-// Recv changes nothing and (*Base).Recv is read(2); Base.Receives says which.
+// message costs no read(2). A stream that sends large pieces (one fills a
+// whole ring buffer) is read with read(2) on readiness instead, until its
+// reads are short again: a piece split across ring buffers costs a
+// completion and a copy per buffer where one read(2) takes it whole. On the
+// other backends (and kernels before 6.3) Recv changes nothing and
+// (*Base).Recv is read(2); Base.Receives says which.
 //
 // Likewise a Read event with Accept on a listening socket lets io_uring
 // accept for it: a multishot accept takes connections off the backlog as

@@ -21,7 +21,7 @@ func (b *Base) Dump(w io.Writer) error {
 	ew.printf("Base %p: method %s, %d priorities, %d added, %d active\n", b, b.poller.Name(), len(b.active), b.nAdded, b.nActive)
 	ew.printf("Inserted events:\n")
 	seen := 0
-	b.fds.each(func(_ int, s *fdSlot) {
+	b.fds.Each(func(_ int, s *fdSlot) {
 		for ev := s.head; ev != nil; ev = ev.fdNext {
 			b.dumpEvent(ew, ev, now)
 			seen++

@@ -120,7 +120,7 @@ func (b *Base) fdInsert(ev *Event) error {
 	if ev.events&Closed != 0 && b.features&FeatureEarlyClose == 0 {
 		return fmt.Errorf("%w: Closed with %s", ErrNotSupported, b.poller.Name())
 	}
-	s := b.fds.slot(fd)
+	s := b.fds.Make(fd)
 	if s.head != nil && (s.nET > 0) != (ev.events&ET != 0) {
 		return fmt.Errorf("%w: fd %d", ErrMixedET, fd)
 	}
@@ -170,7 +170,7 @@ func (b *Base) fdInsert(ev *Event) error {
 // fdRemove takes ev off its descriptor's list. eager: see delLocked.
 func (b *Base) fdRemove(ev *Event, eager bool) {
 	fd := int(ev.fd)
-	s := b.fds.get(fd)
+	s := b.fds.Get(fd)
 	b.fdUnlink(ev, s)
 	s.want = s.interest()
 	if eager && b.releaseNow(fd, s) {
@@ -191,7 +191,7 @@ func (b *Base) fdRelease(ev *Event) {
 	if fd < 0 {
 		return
 	}
-	if s := b.fds.get(fd); s != nil && s.gen == ev.slotGen {
+	if s := b.fds.Get(fd); s != nil && s.gen == ev.slotGen {
 		b.releaseNow(fd, s)
 	}
 }
@@ -239,7 +239,7 @@ func (b *Base) noteChange(fd int, s *fdSlot) {
 // flushChanges brings the backend up to date before the loop waits.
 func (b *Base) flushChanges() {
 	for _, fd := range b.changes {
-		s := b.fds.get(int(fd))
+		s := b.fds.Get(int(fd))
 		s.flags &^= slotChanged
 		b.applyLater(int(fd), s)
 	}
@@ -290,7 +290,7 @@ func (b *Base) activateReady(n int) {
 			b.signals.dispatch(b)
 			continue
 		}
-		s := b.fds.get(fd)
+		s := b.fds.Get(fd)
 		if s == nil || r.Gen != s.gen {
 			continue // a report for an earlier owner of the number
 		}

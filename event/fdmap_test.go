@@ -1,3 +1,5 @@
+//go:build linux
+
 package event
 
 import (
@@ -107,12 +109,12 @@ func TestStaleReportIsDroppedByGeneration(t *testing.T) {
 	// Pretend a report for the previous registration is delivered after
 	// a new owner took the slot.
 	b.mu.Lock()
-	gen := b.fds.get(r).gen
-	b.fds.get(r).gen++
+	gen := b.fds.Get(r).gen
+	b.fds.Get(r).gen++
 	b.events[0] = pollerEvent(r, gen)
 	b.activateReady(1)
 	n := b.nActive
-	b.fds.get(r).gen--
+	b.fds.Get(r).gen--
 	b.mu.Unlock()
 	if n != 0 {
 		t.Fatalf("a report with a stale generation activated %d events", n)
@@ -187,7 +189,7 @@ func TestDeletingAnyEventOfADescriptorKeepsTheOthers(t *testing.T) {
 					}
 				}
 			}
-			if s := b.fds.get(r); s.head != nil || s.want != 0 {
+			if s := b.fds.Get(r); s.head != nil || s.want != 0 {
 				t.Errorf("order %v: slot after the last Del: head %v want %v, want none", order, s.head, s.want)
 			}
 		})
@@ -210,7 +212,7 @@ func TestTooManyEventsOnOneDescriptorIsAnError(t *testing.T) {
 	if err := ev.Add(0); !errors.Is(err, ErrTooManyEvents) {
 		t.Errorf("Add of event 65,536: got %v, want ErrTooManyEvents", err)
 	}
-	if n := b.fds.get(r).nRead; n != math.MaxUint16 {
+	if n := b.fds.Get(r).nRead; n != math.MaxUint16 {
 		t.Errorf("read count: got %d, want %d", n, math.MaxUint16)
 	}
 	wev := mustNew(t, b, r, Write, func(int, Flag) {})

@@ -38,7 +38,7 @@ func (b *Base) snapshotEvents() ([]*Event, error) {
 		return nil, ErrClosed
 	}
 	evs := make([]*Event, 0, b.nAdded+b.nActive)
-	b.fds.each(func(_ int, s *fdSlot) {
+	b.fds.Each(func(_ int, s *fdSlot) {
 		for ev := s.head; ev != nil; ev = ev.fdNext {
 			evs = append(evs, ev)
 		}

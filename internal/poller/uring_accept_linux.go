@@ -213,7 +213,7 @@ func (p *uring) flushAcceptArms() error {
 func (p *uring) completeAccept(c *cqe, events []Event, n *int) bool {
 	fd, seq := int32(uint32(c.userData)), uint32(c.userData>>32)&aseqMask
 	as := p.acc.states[fd]
-	if as != nil && as.seq == seq && as.want && p.fds[fd].mark != p.epoch && *n == len(events) {
+	if as != nil && as.seq == seq && as.want && p.fds.At(int(fd)).mark != p.epoch && *n == len(events) {
 		return false
 	}
 	more := c.flags&cqeFMore != 0
@@ -247,7 +247,7 @@ func (p *uring) completeAccept(c *cqe, events []Event, n *int) bool {
 		return true
 	}
 	p.toAcceptList(fd, as)
-	p.report(fd, &p.fds[fd], ReadyIn, events, n)
+	p.report(fd, p.fds.At(int(fd)), ReadyIn, events, n)
 	return true
 }
 
@@ -263,7 +263,7 @@ func (p *uring) reportAccepts(events []Event, n *int) {
 			continue
 		}
 		keep = append(keep, fd)
-		st := &p.fds[fd]
+		st := p.fds.At(int(fd))
 		if as.edge || st.mark == p.epoch {
 			continue
 		}

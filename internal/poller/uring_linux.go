@@ -2,12 +2,15 @@ package poller
 
 import (
 	"errors"
+	"math"
 	"os"
 	"sync"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/levent-go/levent/internal/paged"
 )
 
 // uring is the io_uring readiness backend: IORING_OP_POLL_ADD requests in
@@ -84,12 +87,12 @@ import (
 type uring struct {
 	mu       sync.Mutex
 	r        *ring
-	fds      []uringFd // by descriptor number
-	removes  []uint64  // user_data of requests to cancel at the next flush
-	arms     []int32   // descriptors whose request is to be (re)added at the next flush
-	sleeping bool      // a Wait is in io_uring_enter without mu
-	epoch    uint32    // counts reaps, so a descriptor is reported once per Wait
-	skipCQE  uint8     // IOSQE_CQE_SKIP_SUCCESS where the kernel has it, else 0
+	fds      paged.Table[uringFd] // records by descriptor number
+	removes  []uint64             // user_data of requests to cancel at the next flush
+	arms     []int32              // descriptors whose request is to be (re)added at the next flush
+	sleeping bool                 // a Wait is in io_uring_enter without mu
+	epoch    uint32               // counts reaps, so a descriptor is reported once per Wait
+	skipCQE  uint8                // IOSQE_CQE_SKIP_SUCCESS where the kernel has it, else 0
 
 	// Receiving in the kernel (uring_recv_linux.go); pbuf is nil when
 	// the kernel cannot, and the Recv bit is then ignored.
@@ -120,17 +123,22 @@ type uring struct {
 // per descriptor number up to the largest in use, which every idle
 // connection pays for: hence the narrow fields.
 type uringFd struct {
-	seq   uint32 // sequence of the current registration, 29 bits
-	gen   uint32 // the base's generation, reported back
-	mark  uint32 // the epoch of the last reap that reported fd ...
-	at    uint16 // ... and the index of its report in that Wait's events
-	mask  uint16 // poll events asked for: POLLIN, POLLOUT, POLLRDHUP
-	mode  uint8  // modeOff, modeLevel, modeEdge or modeParked
-	armed bool   // a request with seq is in the kernel or in the SQ
-	onArm bool   // fd is on the arms list
-	rxf   uint8  // receiving in the kernel: rxWant, rxLive, ... (uring_recv_linux.go)
-	rx    uint32 // the receive sequence, or with rxHeld the index of fd's recvHeld in uring.rxs
+	seq  uint32 // sequence of the current registration, 29 bits
+	gen  uint32 // the base's generation, reported back
+	mark uint32 // the epoch of the last reap that reported fd ...
+	at   uint16 // ... and the index of its report in that Wait's events
+	mask uint16 // poll events asked for: POLLIN, POLLOUT, POLLRDHUP
+	mode uint8  // modeOff, modeLevel, modeEdge or modeParked
+	pf   uint8  // pfArmed, pfOnArm
+	rxf  uint16 // receiving in the kernel: rxWant, rxLive, ... (uring_recv_linux.go)
+	rx   uint32 // the receive sequence, or with rxHeld the index of fd's recvHeld in uring.rxs
 }
+
+// uringFd.pf bits.
+const (
+	pfArmed = 1 << iota // a poll with seq is in the kernel or in the SQ
+	pfOnArm             // fd is on the arms list
+)
 
 // Registration modes.
 const (
@@ -222,7 +230,10 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 	if p.r == nil {
 		return os.NewSyscallError("io_uring", unix.EBADF)
 	}
-	if fd >= len(p.fds) {
+	if fd > math.MaxInt32 {
+		return os.NewSyscallError("io_uring", unix.EBADF)
+	}
+	if p.fds.Get(fd) == nil {
 		if new == 0 {
 			return nil
 		}
@@ -231,9 +242,8 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
 			return os.NewSyscallError("io_uring", err)
 		}
-		p.fds = append(p.fds, make([]uringFd, fd+1-len(p.fds)+len(p.fds)/2)...)
 	}
-	st := &p.fds[fd]
+	st := p.fds.Make(fd)
 	p.cancel(int32(fd), st)
 	st.seq = (st.seq + 1) & seqMask
 	oldGen := st.gen
@@ -244,7 +254,7 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 	if recv || st.rxf != 0 {
 		p.recvUpdate(int32(fd), st, oldGen != gen, recv, new&ET != 0)
 	}
-	if recv {
+	if recv && st.rxf&rxPolled == 0 {
 		new &^= In
 	}
 	send := p.canSend && new&(Out|Send) == Out|Send
@@ -270,16 +280,16 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 
 // cancel queues the removal of fd's request, if it has one.
 func (p *uring) cancel(fd int32, st *uringFd) {
-	if st.armed {
+	if st.pf&pfArmed != 0 {
 		p.removes = append(p.removes, userData(fd, st.seq))
-		st.armed = false
+		st.pf &^= pfArmed
 	}
 }
 
 // arm queues fd's request to be added at the next flush.
 func (p *uring) arm(fd int32, st *uringFd) {
-	if !st.onArm {
-		st.onArm = true
+	if st.pf&pfOnArm == 0 {
+		st.pf |= pfOnArm
 		p.arms = append(p.arms, fd)
 	}
 }
@@ -323,9 +333,9 @@ func (p *uring) flush() error {
 		return err
 	}
 	for i, fd := range p.arms {
-		st := &p.fds[fd]
-		if st.mode == modeOff || st.armed {
-			st.onArm = false
+		st := p.fds.At(int(fd))
+		if st.mode == modeOff || st.pf&pfArmed != 0 {
+			st.pf &^= pfOnArm
 			continue
 		}
 		s, err := p.sqe()
@@ -333,7 +343,7 @@ func (p *uring) flush() error {
 			p.arms = append(p.arms[:0], p.arms[i:]...)
 			return err
 		}
-		st.onArm, st.armed = false, true
+		st.pf = st.pf&^pfOnArm | pfArmed
 		var flags uint32
 		if st.mode != modeLevel {
 			flags = pollAddMulti
@@ -485,9 +495,7 @@ func (p *uring) reap(events []Event) int {
 // reapCQ is reap's part that consumes the CQ.
 func (p *uring) reapCQ(events []Event) int {
 	if p.epoch++; p.epoch == 0 {
-		for i := range p.fds {
-			p.fds[i].mark = 0
-		}
+		p.fds.Each(func(_ int, st *uringFd) { st.mark = 0 })
 		p.epoch = 1
 	}
 	r := p.r
@@ -529,11 +537,8 @@ func (p *uring) complete(c *cqe, events []Event, n *int) bool {
 		return p.completeAccept(c, events, n)
 	}
 	fd, seq := int32(uint32(c.userData)), uint32(c.userData>>32)
-	if int(fd) >= len(p.fds) {
-		return true
-	}
-	st := &p.fds[fd]
-	if st.mode == modeOff || st.seq != seq {
+	st := p.fds.Get(int(fd))
+	if st == nil || st.mode == modeOff || st.seq != seq {
 		return true // a registration removed or replaced since
 	}
 	var ready Ready
@@ -554,7 +559,7 @@ func (p *uring) complete(c *cqe, events []Event, n *int) bool {
 	}
 	more := c.flags&cqeFMore != 0
 	if !more {
-		st.armed = false
+		st.pf &^= pfArmed
 	}
 	switch {
 	case ready == 0 && st.mode == modeLevel && c.res >= 0:
@@ -569,7 +574,7 @@ func (p *uring) complete(c *cqe, events []Event, n *int) bool {
 		st.seq = (st.seq + 1) & seqMask
 		st.mode = modeLevel
 	}
-	if !st.armed {
+	if st.pf&pfArmed == 0 {
 		p.arm(fd, st)
 	}
 	if ready != 0 {
@@ -609,7 +614,7 @@ func (p *uring) Close() error {
 	if p.pbuf != nil {
 		p.pbuf.unmap() // no request can write into it once the ring is closed
 	}
-	p.r, p.fds, p.removes, p.arms, p.pbuf = nil, nil, nil, nil, nil
+	p.r, p.fds, p.removes, p.arms, p.pbuf = nil, paged.Table[uringFd]{}, nil, nil, nil
 	p.recvArms, p.backlog, p.starved, p.rxs, p.rxFree = nil, nil, nil, nil, nil
 	p.txi, p.txs, p.txFree, p.sendArms, p.orphans = nil, nil, nil, nil, nil // the kernel reads no send's bytes any more
 	return err

@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/levent-go/levent/internal/paged"
 )
 
 // openURingT opens an io_uring backend with the given ring sizes, closed
@@ -436,5 +438,35 @@ func TestURingCoopTaskrunAndItsFallback(t *testing.T) {
 			t.Errorf("refuse %v: BindsThread = %v after setups with flags %#x", refuse, got, flags)
 		}
 		p.Close()
+	}
+}
+
+// The record table grows by pages: a record never moves when a larger
+// number is registered, and numbers in between cost no page.
+func TestURingFdTableGrowsByPages(t *testing.T) {
+	p := openURingT(t, 8, 16)
+	a, _ := socketpair(t)
+	update(t, p, a, 1, 0, In)
+	first := p.fds.Get(a)
+	high := 5*paged.PerPage + 3
+	if err := unix.Dup3(a, high, unix.O_CLOEXEC); err != nil {
+		t.Skipf("dup3 to %d: %v", high, err)
+	}
+	closeAtEnd(t, high)
+	update(t, p, high, 1, 0, In)
+	if p.fds.Get(a) != first {
+		t.Fatalf("registering fd %d moved fd %d's record", high, a)
+	}
+	made := 0
+	for _, pg := range p.fds.Pages {
+		if pg != nil {
+			made++
+		}
+	}
+	if made != 2 || len(p.fds.Pages) != 6 {
+		t.Fatalf("%d pages made of %d, want 2 of 6", made, len(p.fds.Pages))
+	}
+	if err := p.Update(1<<40, 1, 0, In); err == nil {
+		t.Fatalf("Update of fd 1<<40 succeeded")
 	}
 }

@@ -40,6 +40,16 @@ import (
 //     stops reading; a connection whose reader is slow (a rate limit, a
 //     high watermark) never takes the ring's buffers from every other
 //     one, nor moves megabytes into spill whenever reading stops.
+//   - A stream whose data comes in large pieces is read with read(2) on a
+//     POLLIN poll instead (rxPolled): a completion that fills a whole ring
+//     buffer cancels the recv and arms the poll. The kernel's receive
+//     splits such a piece across several buffers, a completion and a copy
+//     out of the ring for each, where one read(2) into the reader's buffer
+//     takes it in one call and one copy. Recv hands out what is held
+//     first, and reads the socket only once nothing is held and the old
+//     recv has ended, so the data stays in order. smallReads short reads
+//     in a row (each under smallRead bytes and not filling the reader's
+//     buffer) switch the descriptor back to the kernel's receive.
 //   - ENOBUFS (every buffer is queued somewhere) ends a multishot recv:
 //     the descriptor waits on the starved list and is re-armed when Recv
 //     gives a buffer back. A recv that ends for another reason (its
@@ -85,6 +95,8 @@ const (
 //	         rxOnLog   on backlog
 //	         rxHeld    rx is the index of fd's recvHeld
 //	         rxFull    the recv was cancelled for holding recvHoldMax: Recv arms it again
+//	         rxPolled  large pieces: read(2) on a POLLIN poll, no recv armed
+//	bits 9..11         while rxPolled, the short reads in a row
 //
 // A record exists exactly while held() is true or a recv is live while
 // reading is stopped (settle keeps that so).
@@ -97,6 +109,17 @@ const (
 	rxOnLog
 	rxHeld
 	rxFull
+	rxPolled
+
+	rxShortShift = 9
+	rxShortMask  = 7 << rxShortShift
+)
+
+// A read(2) of less than smallRead bytes that does not fill the reader's
+// buffer is short; smallReads of them in a row end rxPolled.
+const (
+	smallRead  = 4 << 10
+	smallReads = 7
 )
 
 // recvHoldMax is how many bytes a descriptor holds before its recv is
@@ -205,6 +228,9 @@ func (p *uring) CanRecv() bool { return p.pbuf != nil }
 // whether In|Recv is now registered; newOwner, whether the generation
 // changed.
 func (p *uring) recvUpdate(fd int32, st *uringFd, newOwner, want, edge bool) {
+	if newOwner {
+		st.rxf &^= rxPolled | rxShortMask // a new owner starts with the kernel's receive
+	}
 	if newOwner && st.rxf&(rxLive|rxHeld) != 0 {
 		// A new owner, unless fstat says the file is the one whose
 		// data is held.
@@ -308,7 +334,7 @@ func (p *uring) returned() {
 // recvDue reports whether fd wants a recv armed: wanted, none live or
 // queued, not starved, the stream not ended, less than recvHoldMax held.
 func (p *uring) recvDue(st *uringFd) bool {
-	if st.rxf&(rxWant|rxLive|rxStarved) != rxWant {
+	if st.rxf&(rxWant|rxLive|rxStarved|rxPolled) != rxWant {
 		return false
 	}
 	h := p.heldOf(st)
@@ -334,7 +360,7 @@ func (p *uring) toBacklog(fd int32, st *uringFd) {
 // feedStarved re-arms the receives ENOBUFS ended, now that a buffer is back.
 func (p *uring) feedStarved() {
 	for _, fd := range p.starved {
-		if st := &p.fds[fd]; st.rxf&rxStarved != 0 {
+		if st := p.fds.At(int(fd)); st.rxf&rxStarved != 0 {
 			st.rxf &^= rxStarved
 			p.armRecv(fd, st)
 		}
@@ -345,7 +371,7 @@ func (p *uring) feedStarved() {
 // flushRecvArms turns the queued receives into SQEs.
 func (p *uring) flushRecvArms() error {
 	for i, fd := range p.recvArms {
-		st := &p.fds[fd]
+		st := p.fds.At(int(fd))
 		st.rxf &^= rxOnArm
 		if !p.recvDue(st) {
 			continue
@@ -368,14 +394,14 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 	fd, rseq := int32(uint32(c.userData)), uint32(c.userData>>32)&rseqMask
 	hasBuf := c.flags&cqeFBuffer != 0
 	bid := uint16(c.flags >> 16)
-	if int(fd) >= len(p.fds) || p.rseqOf(&p.fds[fd]) != rseq {
+	st := p.fds.Get(int(fd))
+	if st == nil || p.rseqOf(st) != rseq {
 		if hasBuf { // an earlier owner's: only the buffer matters
 			p.pbuf.put(bid)
 			p.returned()
 		}
 		return true
 	}
-	st := &p.fds[fd]
 	want := st.rxf&rxWant != 0
 	if want && st.mark != p.epoch && *n == len(events) {
 		return false
@@ -387,7 +413,10 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 		h.q = append(h.q, recvChunk{bid: bid, n: c.res})
 		h.queued += int(c.res)
 		p.pbuf.held++
-		if more && st.rxf&rxFull == 0 && h.bytes() >= recvHoldMax {
+		switch {
+		case int(c.res) == p.pbuf.size && st.rxf&rxPolled == 0:
+			p.pollLarge(fd, st, c.userData, more)
+		case more && st.rxf&(rxFull|rxPolled) == 0 && h.bytes() >= recvHoldMax:
 			st.rxf |= rxFull // enough held: let the socket's buffer fill
 			p.removes = append(p.removes, c.userData)
 		}
@@ -431,7 +460,7 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 func (p *uring) reportBacklog(events []Event, n *int) {
 	keep := p.backlog[:0]
 	for i, fd := range p.backlog {
-		st := &p.fds[fd]
+		st := p.fds.At(int(fd))
 		if st.rxf&rxWant == 0 || !p.holds(st) {
 			st.rxf &^= rxOnLog
 			continue
@@ -453,7 +482,7 @@ func (p *uring) reportBacklog(events []Event, n *int) {
 // waiting, so that Wait must not sleep.
 func (p *uring) backlogWaiting() bool {
 	for _, fd := range p.backlog {
-		if st := &p.fds[fd]; st.rxf&(rxWant|rxEdge) == rxWant && p.holds(st) {
+		if st := p.fds.At(int(fd)); st.rxf&(rxWant|rxEdge) == rxWant && p.holds(st) {
 			return true
 		}
 	}
@@ -464,12 +493,17 @@ func (p *uring) backlogWaiting() bool {
 func (p *uring) Recv(fd int, b []byte) (int, error) {
 	p.mu.Lock()
 	var st *uringFd
-	if fd >= 0 && fd < len(p.fds) && p.r != nil {
-		st = &p.fds[fd]
+	if fd >= 0 && p.r != nil {
+		st = p.fds.Get(fd)
 	}
 	if st == nil || st.rxf&(rxLive|rxHeld) == 0 {
+		polled := st != nil && st.rxf&rxPolled != 0
 		p.mu.Unlock()
-		return Read(fd, b)
+		n, err := Read(fd, b)
+		if polled && err == nil && n > 0 {
+			p.polledRead(fd, n, len(b))
+		}
+		return n, err
 	}
 	n := 0
 	var err error
@@ -487,6 +521,66 @@ func (p *uring) Recv(fd int, b []byte) (int, error) {
 	}
 	p.mu.Unlock()
 	return n, err
+}
+
+// pollLarge moves fd to rxPolled after a completion of its recv (user
+// data ud) filled a whole buffer: the recv is cancelled if it goes on,
+// and a POLLIN poll reports the socket readable from now on.
+func (p *uring) pollLarge(fd int32, st *uringFd, ud uint64, more bool) {
+	if more && st.rxf&rxFull == 0 {
+		p.removes = append(p.removes, ud)
+	}
+	st.rxf = st.rxf&^rxShortMask | rxPolled
+	p.setPollIn(fd, st, true)
+}
+
+// polledRead counts a read(2) of n bytes into a buffer of size bytes on a
+// descriptor in rxPolled, and gives the descriptor back to the kernel's
+// receive after smallReads short ones in a row.
+func (p *uring) polledRead(fd, n, size int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := p.fds.Get(fd)
+	if p.r == nil || st == nil {
+		return
+	}
+	if st.rxf&rxPolled == 0 {
+		return
+	}
+	if n >= smallRead || n == size {
+		st.rxf &^= rxShortMask
+		return
+	}
+	if short := (st.rxf&rxShortMask)>>rxShortShift + 1; short < smallReads {
+		st.rxf = st.rxf&^rxShortMask | short<<rxShortShift
+		return
+	}
+	st.rxf &^= rxPolled | rxShortMask
+	p.setPollIn(int32(fd), st, false)
+	p.armRecv(int32(fd), st)
+	p.submitIfSleeping()
+}
+
+// setPollIn adds POLLIN to fd's poll, or takes it away, re-arming the
+// poll under a new sequence.
+func (p *uring) setPollIn(fd int32, st *uringFd, on bool) {
+	mask := st.mask &^ uint16(uringMask(In))
+	if on {
+		mask |= uint16(uringMask(In))
+	}
+	p.cancel(fd, st)
+	st.seq = (st.seq + 1) & seqMask
+	st.mask = mask
+	switch {
+	case mask == 0:
+		st.mode = modeOff
+		return
+	case st.rxf&rxEdge != 0:
+		st.mode = modeEdge
+	case st.mode != modeEdge:
+		st.mode = modeLevel
+	}
+	p.arm(fd, st)
 }
 
 // take is Recv's copy out of h: the spill, then the queued buffers, each

@@ -3,6 +3,7 @@ package poller
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 	"unsafe"
@@ -287,23 +288,7 @@ func TestURingRecvLargeStreamInOrder(t *testing.T) {
 			off += n
 		}
 	}()
-	var got []byte
-	buf := make([]byte, 1237)
-	deadline := time.Now().Add(long)
-	for len(got) < len(want) && time.Now().Before(deadline) {
-		if _, ok := waitEvents(t, p, 50*time.Millisecond)[int32(a)]; !ok {
-			continue
-		}
-		n, err := p.Recv(a, buf)
-		if err == unix.EAGAIN {
-			continue
-		}
-		if err != nil || n == 0 {
-			t.Fatalf("Recv: %d, %v", n, err)
-		}
-		got = append(got, buf[:n]...)
-	}
-	if !bytes.Equal(got, want) {
+	if got := recvFor(t, p, a, len(want), make([]byte, 1237)); !bytes.Equal(got, want) {
 		t.Fatalf("got %d bytes, want %d; equal prefix %v", len(got), len(want), bytes.HasPrefix(want, got))
 	}
 }
@@ -443,7 +428,7 @@ func TestURingRecvHoldsAtMostItsShareWhileUnread(t *testing.T) {
 func (p *uring) recvLive(fd int) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.fds[fd].rxf&rxLive != 0
+	return p.fds.At(fd).rxf&rxLive != 0
 }
 
 // A multishot recv whose completion overflowed the CQ ends (no
@@ -509,5 +494,137 @@ func TestURingRecvDrainedDescriptorHoldsNoRecord(t *testing.T) {
 		if inUse, made := records(); inUse != 0 || made > 2 {
 			t.Fatalf("after connection %d was drained: %d records in use, %d made; want 0 in use, one made in all", i, inUse, made-1)
 		}
+	}
+}
+
+// polled reports whether fd is read with read(2) on readiness.
+func (p *uring) polled(fd int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fds.At(fd).rxf&rxPolled != 0
+}
+
+// waitUntil makes Waits until cond holds, for long at most, and reports
+// whether it does.
+func waitUntil(t *testing.T, p *uring, cond func() bool) bool {
+	t.Helper()
+	for deadline := time.Now().Add(long); !cond(); {
+		if time.Now().After(deadline) {
+			return false
+		}
+		waitEvents(t, p, 10*time.Millisecond)
+	}
+	return true
+}
+
+// recvFor waits and receives on fd into buf-sized reads until n bytes
+// have arrived, and returns them.
+func recvFor(t *testing.T, p *uring, fd, n int, buf []byte) []byte {
+	t.Helper()
+	var got []byte
+	deadline := time.Now().Add(long)
+	for len(got) < n && time.Now().Before(deadline) {
+		if _, ok := waitEvents(t, p, 50*time.Millisecond)[int32(fd)]; !ok {
+			continue
+		}
+		for len(got) < n {
+			k, err := p.Recv(fd, buf)
+			if err == unix.EAGAIN {
+				break
+			}
+			if err != nil || k == 0 {
+				t.Fatalf("Recv: %d, %v", k, err)
+			}
+			got = append(got, buf[:k]...)
+		}
+	}
+	return got
+}
+
+// A completion that fills a whole ring buffer moves the descriptor to
+// read(2) on a POLLIN poll: the recv is cancelled, and later data comes
+// through read(2), using no ring buffer, also after a registration change.
+// Short reads in a row give it back to the kernel's receive. (That what
+// the recv took is handed out before the socket is read is
+// TestURingRecvLargeStreamInOrder's.)
+func TestURingRecvLargePiecesAreReadOnReadiness(t *testing.T) {
+	const size = 4096
+	runtime.LockOSThread() // as the loop is: completions are posted through the submitting thread
+	defer runtime.UnlockOSThread()
+	p := openRecvT(t, 16, size)
+	a, b := socketpair(t)
+	update(t, p, a, 1, 0, In|Recv)
+	want := make([]byte, 32<<10) // half the ring: the recv would go on without its cancellation
+	for i := range want {
+		want[i] = byte(i*7/3 + i>>12)
+	}
+	if n, err := unix.Write(b, want); err != nil || n != len(want) {
+		t.Fatalf("write: %d, %v", n, err)
+	}
+	if got := recvFor(t, p, a, len(want), make([]byte, 1000)); !bytes.Equal(got, want) {
+		t.Fatalf("got %d bytes, want %d; equal prefix %v", len(got), len(want), bytes.HasPrefix(want, got))
+	}
+	if !p.polled(a) {
+		t.Fatalf("a descriptor that filled whole buffers still receives in the kernel")
+	}
+	if !waitUntil(t, p, func() bool { return !p.recvLive(a) }) { // the cancellation's completion
+		t.Fatalf("a recv is still live on a descriptor read on readiness")
+	}
+	update(t, p, a, 1, In|Recv, In|Recv|Out) // re-registered: still read on readiness
+	for round := range 3 {
+		more := bytes.Repeat([]byte{byte('a' + round)}, 20<<10)
+		if n, err := unix.Write(b, more); err != nil || n != len(more) {
+			t.Fatalf("write: %d, %v", n, err)
+		}
+		if got := recvFor(t, p, a, len(more), make([]byte, 64<<10)); !bytes.Equal(got, more) {
+			t.Fatalf("round %d: got %d bytes, want %d", round, len(got), len(more))
+		}
+		if free := p.freeBuffers(); free != 16 {
+			t.Fatalf("round %d: %d of 16 buffers free: the data went through the ring", round, free)
+		}
+	}
+	update(t, p, a, 1, In|Recv|Out, In|Recv)
+	for i := range smallReads {
+		if !p.polled(a) {
+			t.Fatalf("back to the kernel's receive after %d short reads, want %d", i, smallReads)
+		}
+		write(t, b, "x")
+		if got := recvFor(t, p, a, 1, make([]byte, 64<<10)); string(got) != "x" {
+			t.Fatalf("short read %d: got %q", i, got)
+		}
+	}
+	if p.polled(a) {
+		t.Fatalf("still read on readiness after %d short reads", smallReads)
+	}
+	if !waitUntil(t, p, func() bool { return p.recvLive(a) }) { // submits the recv
+		t.Fatalf("no recv armed again after the short reads")
+	}
+	write(t, b, "hello")
+	if got := recvFor(t, p, a, 5, make([]byte, 64<<10)); string(got) != "hello" {
+		t.Fatalf("got %q after the switch back, want hello", got)
+	}
+}
+
+// A new owner of a number read on readiness starts with the kernel's
+// receive again.
+func TestURingRecvNewOwnerOfAPolledNumberReceives(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	p := openRecvT(t, 16, 4096)
+	a, b := socketpair(t)
+	update(t, p, a, 1, 0, In|Recv)
+	big := bytes.Repeat([]byte("z"), 8<<10)
+	if n, err := unix.Write(b, big); err != nil || n != len(big) {
+		t.Fatalf("write: %d, %v", n, err)
+	}
+	if got := recvFor(t, p, a, len(big), make([]byte, 64<<10)); !bytes.Equal(got, big) || !p.polled(a) {
+		t.Fatalf("got %d bytes, polled %v; want %d, polled", len(got), p.polled(a), len(big))
+	}
+	update(t, p, a, 2, In|Recv, In|Recv)
+	if p.polled(a) {
+		t.Fatalf("a new owner inherited the reading on readiness")
+	}
+	if !waitUntil(t, p, func() bool { return p.recvLive(a) }) {
+		t.Fatalf("no recv armed for the new owner")
 	}
 }
