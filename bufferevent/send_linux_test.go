@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/levent-go/levent/event"
 )
 
 // readAll reads fd (non-blocking) until want bytes came or the end of the
@@ -140,8 +142,10 @@ func TestSendDrainWhileInFlight(t *testing.T) {
 }
 
 // Freeing a BufferEvent with a send in the kernel leaves the send to
-// finish: the bytes the peer gets are intact, the descriptor is closed
-// (the peer sees the end of the stream), nothing leaks.
+// finish: the bytes the peer gets are intact, even once the freed Output's
+// storage would have gone to the pool and been written over; the
+// descriptor is closed (the peer sees the end of the stream), nothing
+// leaks.
 func TestSendFreeWhileInFlight(t *testing.T) {
 	checkLeaks(t)
 	b := startLoop(t)
@@ -151,16 +155,20 @@ func TestSendFreeWhileInFlight(t *testing.T) {
 	}
 	defer unix.Close(fds[1])
 	bev := newBev(t, b, fds[0], CloseOnFree)
-	msg := pattern(2<<20, 11)
+	filled := fillSocket(t, fds[0]) // the send waits in the kernel for all its bytes
+	msg := pattern(48<<10, 11)      // in a 64 KiB array, which the pool would take
 	bev.Write(msg)
 	waitSending(t, bev)
-	onLoop(t, b, func() {
-		bev.Free()
-		scribblePool()
-	})
-	got := readAll(t, fds[1], len(msg)+1, false)
-	if !bytes.HasPrefix(msg, got) || len(got) == 0 {
-		t.Fatalf("peer got %d bytes, a prefix of what was written: %v", len(got), bytes.HasPrefix(msg, got))
+	onLoop(t, b, bev.Free)
+	onLoop(t, b, scribblePool) // after the freed BufferEvent's buffers have gone
+	want := msg
+	if !b.Sends() {
+		want = nil // a writev found no room: the bytes were still Output's, freed with it
+	}
+	got := readAll(t, fds[1], filled+len(msg)+1, false)
+	if len(got) < filled || !bytes.Equal(got[filled:], want) {
+		t.Fatalf("peer got %d bytes after the %d of the filler, want the %d in the kernel; first difference at %d",
+			len(got)-filled, filled, len(want), firstDiff(got[min(filled, len(got)):], want))
 	}
 }
 
@@ -282,5 +290,41 @@ func TestSendDrainOfInFlightBytesThenAppendsLeavesThemIntact(t *testing.T) {
 	}
 	if head := got[filled : len(got)-len(tail)]; !bytes.HasPrefix(first, head) {
 		t.Fatalf("the %d bytes before those are not the first written; first difference at %d", len(head), firstDiff(head, first))
+	}
+}
+
+// A send waits in the kernel for Output's bytes, which wrap around the
+// ring; Peek then makes them contiguous in new storage instead of sliding
+// them in place, where the kernel is still to read them.
+func TestSendPullUpWhileInFlightLeavesTheSendsBytes(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	bev, peer := pair(t, b, 0)
+	filled := fillSocket(t, bev.Fd())
+	first, more := pattern(40<<10, 17), pattern(30<<10, 19)
+	onLoop(t, b, func() {
+		bev.Disable(event.Write)
+		out := bev.Output()
+		out.Unfreeze(true)
+		out.Write(first) // a 64 KiB array, from its start
+		out.Drain(30 << 10)
+		out.Write(more) // 40 KiB from offset 30 KiB: wraps by 6 KiB
+		out.Freeze(true)
+		if err := bev.Enable(event.Write); err != nil {
+			t.Errorf("Enable: %v", err)
+		}
+	})
+	waitSending(t, bev)
+	onLoop(t, b, func() {
+		out := bev.Output()
+		if p := out.Peek(-1); len(p) != out.Len() {
+			t.Errorf("Peek gave %d of %d bytes", len(p), out.Len())
+		}
+	})
+	want := append(append([]byte{}, first[30<<10:]...), more...)
+	got := readAll(t, peer, filled+len(want), false)
+	if len(got) < filled || !bytes.Equal(got[filled:], want) {
+		t.Fatalf("peer got %d bytes after the %d of the filler, want %d as written; first difference at %d",
+			len(got)-filled, filled, len(want), firstDiff(got[min(filled, len(got)):], want))
 	}
 }

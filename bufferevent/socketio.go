@@ -85,8 +85,11 @@ func (bev *BufferEvent) queuedFlushLocked() calls {
 // (bufferevent_flush(bev, EV_WRITE, BEV_NORMAL)) and returns the sticky
 // write error, if any; it is FlushWith(event.Write, FlushNormal). The
 // write callback runs before Flush returns if Output drained to the write
-// low watermark (later, with DeferCallbacks). Loop goroutine only: it may
-// run callbacks.
+// low watermark (later, with DeferCallbacks). On a base that sends in the
+// kernel (io_uring) Flush writes with writev too, except while a send of
+// Output's front is still in the kernel: nothing may go before those
+// bytes, so Flush then writes nothing, and the rest follows the send's
+// completion. Loop goroutine only: it may run callbacks.
 func (bev *BufferEvent) Flush() error { return bev.FlushWith(event.Write, FlushNormal) }
 
 // flushLocked is the flush transition: one writev of Output (or one send

@@ -38,7 +38,7 @@ func (b *Base) Send(fd int, p0, p1 []byte) (int, error) {
 		return poller.Write(fd, p0, p1)
 	}
 	b.mu.Lock()
-	if s := b.fds.get(fd); s != nil && s.flags&slotChanged != 0 && !b.closed {
+	if s := b.fds.Get(fd); s != nil && s.flags&slotChanged != 0 && !b.closed {
 		// The Write|Send event was added in this iteration: register it
 		// now, or the backend would not know to send.
 		b.apply(fd, s)

@@ -106,12 +106,12 @@ type uring struct {
 	// Sending in the kernel (uring_send_linux.go); canSend is false when
 	// the kernel lacks the opcodes, and the Send bit is then ignored.
 	canSend  bool
-	txi      []uint32     // by descriptor number: txOn, and 1 + the index in txs of its send (0: none)
-	txs      []*sendState // every sendState made, by index
-	txFree   []uint32     // indexes in txs of those free for reuse
-	sendArms []*sendState // sends to be added at the next flush
-	orphans  []*sendState // sends left to finish by their owner, kept until their completion
-	sseq     uint32       // the last send sequence given
+	txi      paged.Table[uint32] // by descriptor number: txOn, and 1 + the index in txs of its send (0: none)
+	txs      []*sendState        // every sendState made, by index
+	txFree   []uint32            // indexes in txs of those free for reuse
+	sendArms []*sendState        // sends to be added at the next flush
+	orphans  []*sendState        // sends left to finish by their owner, kept until their completion
+	sseq     uint32              // the last send sequence given
 
 	acc acceptTable // accepting in the kernel (uring_accept_linux.go)
 
@@ -616,6 +616,6 @@ func (p *uring) Close() error {
 	}
 	p.r, p.fds, p.removes, p.arms, p.pbuf = nil, paged.Table[uringFd]{}, nil, nil, nil
 	p.recvArms, p.backlog, p.starved, p.rxs, p.rxFree = nil, nil, nil, nil, nil
-	p.txi, p.txs, p.txFree, p.sendArms, p.orphans = nil, nil, nil, nil, nil // the kernel reads no send's bytes any more
+	p.txi, p.txs, p.txFree, p.sendArms, p.orphans = paged.Table[uint32]{}, nil, nil, nil, nil // the kernel reads no send's bytes any more
 	return err
 }

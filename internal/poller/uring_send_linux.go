@@ -92,9 +92,9 @@ func (p *uring) CanSend() bool { return p.canSend }
 
 // txOf returns fd's send, or nil.
 func (p *uring) txOf(fd int) *sendState {
-	if fd >= 0 && fd < len(p.txi) {
-		if i := p.txi[fd] & txIndex; i != 0 {
-			return p.txs[i-1]
+	if fd >= 0 {
+		if w := p.txi.Get(fd); w != nil && *w&txIndex != 0 {
+			return p.txs[*w&txIndex-1]
 		}
 	}
 	return nil
@@ -102,11 +102,11 @@ func (p *uring) txOf(fd int) *sendState {
 
 // setTx makes tx fd's send, or clears it with nil.
 func (p *uring) setTx(fd int, tx *sendState) {
-	w := p.txi[fd] &^ txIndex
+	w := p.txi.Make(fd)
+	*w &^= txIndex
 	if tx != nil {
-		w |= tx.idx + 1
+		*w |= tx.idx + 1
 	}
-	p.txi[fd] = w
 }
 
 // sendUpdate applies a registration change to fd's sending: want is
@@ -125,18 +125,20 @@ func (p *uring) sendUpdate(fd int32, gen uint32, want bool) {
 }
 
 // sendsOn reports whether fd is registered with Out|Send.
-func (p *uring) sendsOn(fd int) bool { return fd < len(p.txi) && p.txi[fd]&txOn != 0 }
+func (p *uring) sendsOn(fd int) bool {
+	w := p.txi.Get(fd)
+	return w != nil && *w&txOn != 0
+}
 
 // setSendsOn sets or clears fd's txOn.
 func (p *uring) setSendsOn(fd int, on bool) {
-	switch {
-	case on && fd >= len(p.txi):
-		p.txi = append(p.txi, make([]uint32, fd+1-len(p.txi)+len(p.txi)/2)...)
-		fallthrough
+	switch w := p.txi.Get(fd); {
+	case on && w == nil:
+		*p.txi.Make(fd) |= txOn
 	case on:
-		p.txi[fd] |= txOn
-	case fd < len(p.txi):
-		p.txi[fd] &^= txOn
+		*w |= txOn
+	case w != nil:
+		*w &^= txOn
 	}
 }
 
@@ -167,7 +169,7 @@ func (p *uring) Send(fd int, p0, p1 []byte) (int, error) {
 		return 0, nil
 	}
 	p.mu.Lock()
-	if p.r == nil || fd < 0 || fd >= len(p.fds) || !p.sendsOn(fd) {
+	if p.r == nil || fd < 0 || p.fds.Get(fd) == nil || !p.sendsOn(fd) {
 		p.mu.Unlock()
 		return Write(fd, p0, p1)
 	}
@@ -190,7 +192,7 @@ func (p *uring) Send(fd int, p0, p1 []byte) (int, error) {
 	}
 	p.setTx(fd, tx)
 	p.sseq = (p.sseq + 1) & seqMask
-	tx.p0, tx.p1, tx.fd, tx.sseq, tx.gen, tx.live = p0, p1, int32(fd), p.sseq, p.fds[fd].gen, true
+	tx.p0, tx.p1, tx.fd, tx.sseq, tx.gen, tx.live = p0, p1, int32(fd), p.sseq, p.fds.At(fd).gen, true
 	tx.onArm = true
 	p.sendArms = append(p.sendArms, tx)
 	err := p.submitIfSleeping() // a send from another goroutine reaches a sleeping Wait's kernel now
@@ -254,7 +256,7 @@ func (p *uring) completeSend(c *cqe, events []Event, n *int) bool {
 		p.dropOrphan(fd, sseq)
 		return true
 	}
-	st := &p.fds[fd]
+	st := p.fds.At(int(fd))
 	if st.mark != p.epoch && *n == len(events) {
 		return false
 	}
