@@ -6,7 +6,8 @@ import "github.com/levent-go/levent/internal/poller"
 // socket. Where the backend sends in the kernel (Sends) and a Write|Send
 // event watches fd, it hands them over and returns 0, nil: the send goes
 // to the kernel with the loop's next wait, the event fires with Write
-// once it has completed, and Sent gives the result. The kernel reads the
+// once it has completed (there it fires for nothing else: a send waits
+// for room inside the kernel), and Sent gives the result. The kernel reads the
 // bytes until then, so they must not change (the base keeps them
 // referenced); one send per descriptor at a time: another before Sent
 // took the result is refused with unix.EBUSY. Deleting the event while
