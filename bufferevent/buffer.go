@@ -57,8 +57,9 @@ type Buffer struct {
 	// owns the buffer stores it, and only when it changes; a BufferEvent's
 	// methods on other goroutines load it to learn whether there is
 	// storage to trim (storageHeld) without touching buf, which a callback
-	// may be changing at that moment. One 32-bit word, because the
-	// padding after readHint is all the room Buffer has in its size class.
+	// may be changing at that moment; and heldPinned (bit 18, see pin).
+	// One 32-bit word, because the padding after readHint is all the
+	// room Buffer has in its size class.
 	held atomic.Uint32
 
 	// owner is the BufferEvent holding this buffer as its Input or
@@ -101,12 +102,14 @@ func (b *Buffer) Len() int {
 func (b *Buffer) Cap() int { return len(b.buf) }
 
 // The parts of held: fills below bit 8, log2 of the storage from bit 8,
-// the frozen ends from bit 16.
+// the frozen ends from bit 16, the pin at bit 18.
 const (
 	heldFillsMask   = 1<<8 - 1
 	heldShiftMask   = 1<<8 - 1
 	heldFrozenShift = 16
 	heldStorageMask = 1<<heldFrozenShift - 1
+	heldFrozenMask  = uint32(frozenFront|frozenEnd) << heldFrozenShift
+	heldPinned      = 1 << 18 // a send in the kernel reads the ring's first bytes: see pin
 )
 
 // fills is the fill count kept in held.
@@ -127,11 +130,13 @@ func (b *Buffer) noteStorage(fills int) {
 }
 
 // frozenBits is frozenFront | frozenEnd, the ends Freeze closed.
-func (b *Buffer) frozenBits() uint8 { return uint8(b.held.Load() >> heldFrozenShift) }
+func (b *Buffer) frozenBits() uint8 {
+	return uint8(b.held.Load() & heldFrozenMask >> heldFrozenShift)
+}
 
 // setFrozen sets the ends Freeze closed, keeping the rest of held.
 func (b *Buffer) setFrozen(f uint8) {
-	b.held.Store(b.held.Load()&heldStorageMask | uint32(f)<<heldFrozenShift)
+	b.held.Store(b.held.Load()&^heldFrozenMask | uint32(f)<<heldFrozenShift)
 }
 
 // storageHeld is Cap for any goroutine: the size of the storage the
@@ -193,6 +198,9 @@ func (b *Buffer) grow(k int) (old []byte) {
 	buf := getStorage(storageClass(b.n + k))
 	b.ringCopyOut(buf)
 	old, b.buf, b.off = b.buf, buf, 0
+	if b.pinned() {
+		old = nil // a send in the kernel reads it: the collector has it afterwards
+	}
 	b.noteStorage(fills)
 	return old
 }
@@ -238,7 +246,7 @@ func (b *Buffer) record(added, deleted int) {
 // without telling the owner; release functions of what it held become
 // due. A freed BufferEvent uses it.
 func (b *Buffer) reset() {
-	putStorage(b.buf)
+	b.giveBack(b.buf)
 	if b.ext != nil {
 		b.ext.dropSegs()
 	}
@@ -251,13 +259,16 @@ func (b *Buffer) reset() {
 
 // release gives the storage back; the buffer must be empty.
 func (b *Buffer) release() {
-	putStorage(b.buf)
+	b.giveBack(b.buf)
 	b.buf, b.off = nil, 0
 	b.noteStorage(b.fills())
 }
 
 // advance removes k bytes from the front, 0 <= k <= b.n, keeping the storage.
 func (b *Buffer) advance(k int) {
+	if k > 0 && b.pinned() {
+		b.unpinFront(k)
+	}
 	b.n -= k
 	if b.n == 0 {
 		b.off = 0
@@ -359,6 +370,11 @@ func (b *Buffer) Prepend(p []byte) error {
 		return nil
 	}
 	b.record(len(p), 0)
+	if b.pinned() {
+		b.insertAfterPinned(p)
+		b.changed(len(p))
+		return nil
+	}
 	old := b.reserve(len(p))
 	b.off = (b.off - len(p)) & (len(b.buf) - 1)
 	k := copy(b.buf[b.off:], p)
@@ -503,6 +519,8 @@ func (b *Buffer) linearize() {
 	wrapped := b.n - head      // bytes after it, at buf[:wrapped]
 	free := len(b.buf) - b.n   // the gap buf[wrapped:off]
 	switch {
+	case b.pinned():
+		b.unshare() // a send in the kernel reads the bytes where they are
 	case head <= free:
 		// Slide the wrapped part up by head, then put the head part below it.
 		copy(b.buf[head:], b.buf[:wrapped])
@@ -560,7 +578,7 @@ func (b *Buffer) addBuffer(src *Buffer) int {
 // if it kept one, goes to src, whose storage policy then decides whether
 // to keep it.
 func ringMove(dst, src *Buffer, k int) {
-	if k == src.n && dst.n == 0 {
+	if k == src.n && dst.n == 0 && !src.pinned() {
 		// Arrays of one size changing hands, an echo's every message,
 		// leave both helds as they were.
 		same := dst.buf != nil && len(dst.buf) == len(src.buf)

@@ -54,8 +54,10 @@ type BufferEvent struct {
 	rev event.Event // Read|Persist on fd
 	// wev is Write|Persist on fd, made when first needed (writeEvent):
 	// a connection whose writes never find the socket full (most of them,
-	// and every idle one) never needs it, and saves its 96 bytes.
-	wev           *event.Event
+	// and every idle one) never needs it, and saves its 96 bytes. On a
+	// base that sends in the kernel it is Write|Persist|Send while it
+	// carries sends (send.go), and is dropped at the idle trim.
+	wev           *writeEv
 	input, output Buffer
 
 	readcb, writecb func(*BufferEvent)
@@ -100,6 +102,7 @@ type bevExt struct {
 	whigh    int32        // write high watermark: what a filter above may queue in Output; 0: no limit
 	pri      int16        // SetPriority's priority + 1; 0: the default
 	pairEOF  bool         // a pair end's partner was freed: report Reading|EOF once reading can take it
+	noSend   bool         // a TLS filter's underlying: Output goes out with writev, never as sends (sendsLocked)
 }
 
 // extra returns ext, making it if need be.
@@ -194,6 +197,7 @@ const (
 	bsPendWrite                      // DeferCallbacks: the write callback is due; ⇒ bsDeferQueued
 	bsCloseWrite                     // CloseWrite: once Output drains, end the sending side
 	bsCheckQueued                    // recheckLocked is due on the loop; ⇒ bsQueued or runQueued runs
+	bsSending                        // a send of Output's first bytes is in the kernel (send.go); ⇒ bsWriting, wev has Send
 )
 
 // hasIO reports whether the descriptor is there to read and write: not
@@ -256,7 +260,7 @@ func (bev *BufferEvent) setFd(fd int) error {
 		if err := bev.wev.Assign(bev.base, fd, event.Write|event.Persist, bev.onWrite); err != nil {
 			return err
 		}
-		if err := bev.applyPriorityLocked(bev.wev); err != nil {
+		if err := bev.applyPriorityLocked(&bev.wev.Event); err != nil {
 			return err
 		}
 	}
@@ -279,19 +283,39 @@ func (bev *BufferEvent) readFlags() event.Flag {
 	return event.Read | event.Persist
 }
 
-// writeEvent returns wev, making it on first use; fd must be set.
+// writeEvent returns wev as Write|Persist, making it on first use; fd
+// must be set.
 func (bev *BufferEvent) writeEvent() (*event.Event, error) {
-	if bev.wev == nil {
-		ev, err := event.New(bev.base, int(bev.fd), event.Write|event.Persist, bev.onWrite)
+	return bev.writeEventFor(event.Write | event.Persist)
+}
+
+// writeEventFor returns wev watching for what (Write|Persist, or with
+// Send to carry sends), making it on first use, or re-assigning it,
+// which takes it off the loop, if it watched for something else.
+func (bev *BufferEvent) writeEventFor(what event.Flag) (*event.Event, error) {
+	if bev.wev != nil && bev.wev.Events() != what {
+		bev.wev.Del()
+		bev.work &^= bsWriting
+		err := bev.wev.Assign(bev.base, int(bev.fd), what, bev.wev.Callback())
 		if err == nil {
-			err = bev.applyPriorityLocked(ev)
+			err = bev.applyPriorityLocked(&bev.wev.Event)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if bev.wev == nil {
+		ev := new(writeEv)
+		err := ev.Assign(bev.base, int(bev.fd), what, bev.onWrite)
+		if err == nil {
+			err = bev.applyPriorityLocked(&ev.Event)
 		}
 		if err != nil {
 			return nil, err
 		}
 		bev.wev = ev
 	}
-	return bev.wev, nil
+	return &bev.wev.Event, nil
 }
 
 // SetFd makes the BufferEvent work on fd, a connected socket (made
@@ -318,6 +342,7 @@ func (bev *BufferEvent) SetFd(fd int) error {
 	case bev.fdlessLocked():
 		return ErrNotSocket
 	}
+	bev.abandonSendLocked()
 	bev.stopReadingLocked()
 	bev.stopWritingLocked()
 	bev.rev.Del()
@@ -525,8 +550,9 @@ func (bev *BufferEvent) stopReadingLocked() {
 // need be, unless a rate limit holds writing back (a connect waits for it
 // all the same); it returns the loop's refusal.
 func (bev *BufferEvent) startWritingLocked() error {
-	if bev.work&bsWriting != 0 || bev.fd < 0 || bev.life != lsConnecting && bev.rateHeldLocked(dirWrite) {
-		return nil
+	if bev.work&bsWriting != 0 && !bev.sendingModeLocked() || bev.work&bsSending != 0 ||
+		bev.fd < 0 || bev.life != lsConnecting && bev.rateHeldLocked(dirWrite) {
+		return nil // a send in the kernel goes on first
 	}
 	ev, err := bev.writeEvent()
 	if err == nil {
@@ -539,7 +565,13 @@ func (bev *BufferEvent) startWritingLocked() error {
 	return nil
 }
 
+// stopWritingLocked takes wev off the loop, but for a send in the
+// kernel, which is not taken back: wev waits for it with no timeout.
 func (bev *BufferEvent) stopWritingLocked() {
+	if bev.work&bsSending != 0 {
+		bev.wev.RemoveTimer()
+		return
+	}
 	if bev.work&bsWriting != 0 {
 		bev.wev.Del()
 		bev.work &^= bsWriting
@@ -630,7 +662,7 @@ func (bev *BufferEvent) SetTimeouts(read, write time.Duration) error {
 	if bev.work&bsReading != 0 {
 		rerr = bev.startReadingLocked() // re-arms with the new timeout
 	}
-	if bev.work&bsWriting != 0 {
+	if bev.work&bsWriting != 0 && (bev.work&bsSending == 0 || bev.enabled&event.Write != 0) {
 		if write > 0 {
 			werr = bev.wev.Add(write)
 		} else {
@@ -747,7 +779,7 @@ func (bev *BufferEvent) freeLocked() {
 	bev.work &= bsDeferQueued | bsQueued | bsDeferFirst
 	bev.rev.Free()
 	if bev.wev != nil {
-		bev.wev.Free()
+		bev.wev.Free() // a send in the kernel finishes there, and the base keeps its bytes until then
 	}
 	if Options(bev.opts)&CloseOnFree != 0 && bev.fd >= 0 {
 		sock.Close(int(bev.fd))

@@ -80,6 +80,7 @@ func (bev *BufferEvent) connectLocked(family int, sa unix.Sockaddr) error {
 		}
 		return err
 	}
+	bev.abandonSendLocked()
 	bev.stopReadingLocked()
 	bev.stopWritingLocked()
 	wev, err2 := bev.writeEvent()

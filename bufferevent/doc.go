@@ -110,6 +110,19 @@
 // than on epoll's readiness path. TLS BufferEvents read their records
 // with readv on every base.
 //
+// On a base that sends in the kernel (event.Base.Sends: io_uring with
+// IORING_OP_SEND) a socket BufferEvent writes Output as io_uring sends
+// (event.Base.Send) instead of writev: the flush queues one send of
+// Output's bytes, which reaches the kernel with the loop's next
+// io_uring_enter, and its completion drains Output and goes on as a writev
+// of that count would: the rest sent again, the write callback, the
+// watermarks, the write timeout, Writing|Error with Err (EPIPE,
+// ECONNRESET). The bytes of a send in flight stay where they are in
+// Output's storage until it completes, whatever user code does to Output
+// meanwhile, and a Free lets it finish. Flush still writes with writev, as
+// it promises; so do an Output holding references or file ranges (writev
+// and sendfile(2)), TLS BufferEvents and a TLS filter's underlying.
+//
 // # Goroutines
 //
 // Callbacks run on the goroutine running the Base's loop, one at a time,

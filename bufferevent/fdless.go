@@ -107,8 +107,8 @@ func (bev *BufferEvent) armWriteTimerLocked() {
 		return
 	}
 	if bev.wev == nil {
-		ev, err := event.NewTimer(bev.base, bev.onWriteTimer)
-		if err != nil {
+		ev := new(writeEv)
+		if ev.Assign(bev.base, -1, 0, bev.onWriteTimer) != nil {
 			return // a closed base
 		}
 		bev.wev = ev

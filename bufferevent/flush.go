@@ -76,7 +76,7 @@ func (bev *BufferEvent) FlushWith(what event.Flag, mode FlushMode) error {
 	case bev.fd < 0:
 		err = ErrNoFd
 	case what&event.Write != 0:
-		c = bev.flushLocked()
+		c = bev.flushHowLocked(true)
 		err = bev.writeErr()
 	}
 	bev.mu.Unlock()

@@ -105,14 +105,29 @@ func countCalls(t *testing.T, fd func() int) (reads, writes *int) {
 	return reads, writes
 }
 
+// countSends counts the sends queued on fd.
+func countSends(t *testing.T, fd func() int) *int {
+	n := new(int)
+	orig := baseSend
+	baseSend = func(b *event.Base, f int, p0, p1 []byte) (int, error) {
+		if f == fd() {
+			*n++
+		}
+		return orig(b, f, p0, p1)
+	}
+	t.Cleanup(func() { baseSend = orig })
+	return n
+}
+
 // A message that fits is taken with one readv (none where the base
-// receives in the kernel) and echoed with one writev: no read until
-// EAGAIN, no second write.
+// receives in the kernel) and echoed with one writev (none where it sends
+// in the kernel, but one send): no read until EAGAIN, no second write.
 func TestEchoMakesOneReadvAndOneWritevPerMessage(t *testing.T) {
 	checkLeaks(t)
 	const messages = 50
 	var serverFd int
 	reads, writes := countCalls(t, func() int { return serverFd })
+	sends := countSends(t, func() int { return serverFd })
 	b := startLoop(t)
 	bev, c := tcpPair(t, b, 0)
 	serverFd = bev.Fd()
@@ -130,14 +145,19 @@ func TestEchoMakesOneReadvAndOneWritevPerMessage(t *testing.T) {
 		}
 	}
 	// A base that receives in the kernel (io_uring) hands the read
-	// callback data already read: no readv at all.
-	wantReads := messages
+	// callback data already read: no readv at all; one that sends takes
+	// each message as one send, with no writev.
+	wantReads, wantWrites, wantSends := messages, messages, 0
 	if b.Receives() {
 		wantReads = 0
 	}
+	if b.Sends() {
+		wantWrites, wantSends = 0, messages
+	}
 	onLoop(t, b, func() {
-		if *reads != wantReads || *writes != messages {
-			t.Errorf("for %d messages: got %d readv and %d writev calls, want %d and %d", messages, *reads, *writes, wantReads, messages)
+		if *reads != wantReads || *writes != wantWrites || *sends != wantSends {
+			t.Errorf("for %d messages on %s: got %d readv, %d writev and %d sends, want %d, %d and %d",
+				messages, b.Method(), *reads, *writes, *sends, wantReads, wantWrites, wantSends)
 		}
 	})
 }

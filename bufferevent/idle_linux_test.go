@@ -30,12 +30,19 @@ const idleClientsEnv = "LEVENT_TEST_IDLE_CLIENTS"
 // benchmarks and tests can compare the two paths.
 const noRecvEnv = "LEVENT_TEST_NORECV"
 
+// noSendEnv, set to anything, makes the package's BufferEvents write with
+// writev even on a base that sends in the kernel (io_uring), likewise.
+const noSendEnv = "LEVENT_TEST_NOSEND"
+
 func TestMain(m *testing.M) {
 	if spec := os.Getenv(idleClientsEnv); spec != "" {
 		os.Exit(idleClients(spec))
 	}
 	if os.Getenv(noRecvEnv) != "" {
 		kernelRecv = false
+	}
+	if os.Getenv(noSendEnv) != "" {
+		useSend = false
 	}
 	os.Exit(m.Run())
 }

@@ -45,6 +45,13 @@ func (bev *BufferEvent) brokenInvariantsLocked() []string {
 		wp, _ = bev.wev.Pending(event.Write)
 	}
 	check((w&bsWriting != 0) == (wp != 0), "bsWriting ⇔ wev pending")
+	check(w&bsSending == 0 || w&bsWriting != 0 && bev.sendingModeLocked(), "bsSending ⇒ bsWriting, wev has Send")
+	check(!bev.output.pinned() || w&bsSending != 0, "Output pinned ⇒ bsSending")
+	if bev.wev != nil {
+		check(bev.output.pinned() == (bev.wev.sendHeld > 0) || bev.life == lsFreed, "Output pinned ⇔ sendHeld > 0")
+		check(0 <= bev.wev.sendHeld && int(bev.wev.sendHeld) <= bev.output.n && bev.wev.sendGone >= 0,
+			"the send's bytes still in Output are held: 0 <= sendHeld <= n, sendGone >= 0")
+	}
 	check(w&bsSuspended == 0 || w&bsReading == 0, "bsSuspended ⇒ !bsReading")
 	check(w&bsTrimArmed == 0 || w&bsReading != 0, "bsTrimArmed ⇒ bsReading")
 	check(w&bsRefused == 0 || bev.life == lsConnecting, "bsRefused ⇒ connecting")
@@ -76,5 +83,5 @@ var lifeName = [...]string{lsIdle: "idle", lsOpen: "open", lsResolving: "resolvi
 
 func workNames(w uint16) string {
 	return names(int(w), []string{"Reading", "Writing", "Suspended", "TrimArmed", "InCallback", "Refused",
-		"FlushQueued", "DeferQueued", "Queued", "DeferFirst", "PendRead", "PendWrite", "CloseWrite", "CheckQueued"})
+		"FlushQueued", "DeferQueued", "Queued", "DeferFirst", "PendRead", "PendWrite", "CloseWrite", "CheckQueued", "Sending"})
 }

@@ -21,6 +21,9 @@ func TestBufferEventSize(t *testing.T) {
 	if n := unsafe.Sizeof(Buffer{}); n > 64 {
 		t.Errorf("Buffer is %d bytes, want at most 64", n)
 	}
+	if n := unsafe.Sizeof(writeEv{}); n > 112 {
+		t.Errorf("the write event is %d bytes, want at most 112, the size class of an Event alone", n)
+	}
 }
 
 // Watermarks are kept in 32 bits: larger ones are refused, not cut.

@@ -21,6 +21,9 @@ import (
 //     with Submit; more writes before it runs join the same writev.
 //   - When the socket is full (EAGAIN) the write event becomes pending and
 //     writes the rest as room appears; it is removed once Output is empty.
+//   - On a base that sends in the kernel (io_uring), the writev is a send
+//     queued for the loop's next io_uring_enter instead (send.go), and
+//     Output drains when it completes.
 
 // scheduleFlushLocked arranges for Output to be written: right after the
 // read callback when it is running, otherwise by a flush handed to the
@@ -82,13 +85,23 @@ func (bev *BufferEvent) queuedFlushLocked() calls {
 // (bufferevent_flush(bev, EV_WRITE, BEV_NORMAL)) and returns the sticky
 // write error, if any; it is FlushWith(event.Write, FlushNormal). The
 // write callback runs before Flush returns if Output drained to the write
-// low watermark (later, with DeferCallbacks). Loop goroutine only: it may
-// run callbacks.
+// low watermark (later, with DeferCallbacks). On a base that sends in the
+// kernel (io_uring) Flush writes with writev too, except while a send of
+// Output's front is still in the kernel: nothing may go before those
+// bytes, so Flush then writes nothing, and the rest follows the send's
+// completion. Loop goroutine only: it may run callbacks.
 func (bev *BufferEvent) Flush() error { return bev.FlushWith(event.Write, FlushNormal) }
 
-// flushLocked is the flush transition: one writev of Output, if writing
-// is enabled and possible, and the callback its result calls for.
-func (bev *BufferEvent) flushLocked() calls {
+// flushLocked is the flush transition: one writev of Output (or one send
+// queued, on a base that sends in the kernel), if writing is enabled and
+// possible, and the callback its result calls for.
+func (bev *BufferEvent) flushLocked() calls { return bev.flushHowLocked(false) }
+
+// flushHowLocked is flushLocked; now makes the writev even on a base that
+// sends in the kernel, for Flush, which promises that the socket has what
+// it takes when it returns (with a send in the kernel, nothing may go
+// before it).
+func (bev *BufferEvent) flushHowLocked(now bool) calls {
 	if bev.fdlessLocked() {
 		bev.fdlessScheduleFlushLocked() // refused only by a closed base
 		return calls{}
@@ -96,16 +109,22 @@ func (bev *BufferEvent) flushLocked() calls {
 	if !bev.hasIO() || bev.enabled&event.Write == 0 || bev.writeErr() != nil {
 		return calls{} // after a write error or CloseWrite's shutdown, nothing more goes out
 	}
-	return bev.writeOutLocked()
+	return bev.writeOutHowLocked(now)
 }
 
-// writeOutLocked makes one writev of Output and keeps the write event
+// writeOutLocked is writeOutHowLocked(false).
+func (bev *BufferEvent) writeOutLocked() calls { return bev.writeOutHowLocked(false) }
+
+// writeOutHowLocked makes one writev of Output and keeps the write event
 // pending exactly while output remains. It calls for the event callback
 // on an error (Writing|Error), and for the write callback when something
 // was written and Output drained to the write low watermark.
-func (bev *BufferEvent) writeOutLocked() calls {
+func (bev *BufferEvent) writeOutHowLocked(now bool) calls {
 	if bev.tlsConn() != nil {
 		return bev.tlsWriteOutLocked()
+	}
+	if bev.work&bsSending != 0 {
+		return calls{} // the send in the kernel reports, and the rest follows it
 	}
 	if bev.output.Len() == 0 {
 		bev.stopWritingLocked()
@@ -119,7 +138,19 @@ func (bev *BufferEvent) writeOutLocked() calls {
 	if !ok {
 		return calls{} // held: the refill resumes writing
 	}
+	if !now && bev.sendsLocked() {
+		return bev.sendOutLocked(atmost)
+	}
 	n, err := bev.output.writeFd(int(bev.fd), atmost, true)
+	return bev.wroteLocked(n, err)
+}
+
+// wroteLocked is what follows a write of n bytes of Output (already
+// drained from it) or its error: the write event kept pending exactly
+// while output remains, or the next send queued; the event callback on
+// an error (Writing|Error); the write callback when something was written
+// and Output drained to the write low watermark.
+func (bev *BufferEvent) wroteLocked(n int, err error) calls {
 	bev.rateSpentLocked(dirWrite, n)
 	switch {
 	case err == unix.EAGAIN:
@@ -135,8 +166,8 @@ func (bev *BufferEvent) writeOutLocked() calls {
 		return bev.eventCallsLocked(Writing | Error)
 	}
 	if bev.output.Len() > 0 {
-		if err := bev.startWritingLocked(); err != nil {
-			return bev.eventCallsLocked(bev.armFailedLocked(event.Write, err))
+		if c, stop := bev.writeMoreLocked(); stop {
+			return c
 		}
 	} else {
 		bev.stopWritingLocked()
@@ -240,6 +271,11 @@ func (bev *BufferEvent) readTimeoutLocked() calls {
 		}
 		bev.rev.RemoveTimer()
 		bev.work &^= bsTrimArmed
+		if bev.work&bsWriting == 0 && bev.sendingModeLocked() {
+			// Made for sends: an idle connection need not keep it.
+			bev.wev.Free()
+			bev.wev = nil
+		}
 		return calls{}
 	}
 	bev.enabled &^= event.Read
@@ -263,6 +299,8 @@ func (bev *BufferEvent) writeReadyLocked(fd int, what event.Flag) calls {
 	switch {
 	case bev.life == lsFreed || fd != int(bev.fd):
 		return calls{}
+	case bev.work&bsSending != 0:
+		return bev.sentLocked(fd, what)
 	case what&event.Write == 0:
 		if bev.life == lsConnecting {
 			bev.settleLocked()

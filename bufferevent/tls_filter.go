@@ -86,6 +86,9 @@ func NewTLSFilter(underlying *BufferEvent, cfg *tls.Config, state TLSState, opts
 	var t *tlsConn
 	t = newTLSConn(bev, cfg, state, func() { f.tlsGiveOut(t) })
 	bev.ext.tls = t
+	underlying.mu.Lock()
+	underlying.extra().noSend = true // its close_notify must go out at Free: see sendsLocked
+	underlying.mu.Unlock()
 	underlying.SetCallbacks(
 		func(*BufferEvent) { f.tlsStep(bev, t) },
 		func(*BufferEvent) { f.tlsStep(bev, t) },

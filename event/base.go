@@ -28,6 +28,7 @@ type Base struct {
 	// Fixed at creation.
 	poller   poller.Poller
 	receiver poller.Receiver // the poller, if it receives for Recv events; else nil
+	sender   poller.Sender   // the poller, if it sends for Send events; else nil
 	acceptor poller.Acceptor // the poller, if it accepts for Accept events; else nil
 	waker    *poller.Waker
 	features Feature
@@ -112,6 +113,9 @@ func NewBaseWithConfig(cfg Config) (*Base, error) {
 	}
 	if r, ok := p.(poller.Receiver); ok && r.CanRecv() {
 		b.receiver = r
+	}
+	if s, ok := p.(poller.Sender); ok && s.CanSend() {
+		b.sender = s
 	}
 	if a, ok := p.(poller.Acceptor); ok && a.CanAccept() {
 		b.acceptor = a

@@ -109,6 +109,17 @@
 // closes those nobody took. Elsewhere (and before Linux 6.3) Accept changes
 // nothing and (*Base).Accept is accept4(2); Base.Accepts says which.
 //
+// And a Write event with Send on a stream socket lets io_uring send for
+// it: (*Base).Send queues an IORING_OP_SEND (IORING_OP_SENDMSG for data in
+// two parts) that goes to the kernel with the io_uring_enter the loop makes
+// to wait anyway, so a loop iteration's sends cost no system call of their
+// own; the send waits for room inside the kernel, the event fires when it
+// has completed, and (*Base).Sent gives its count or errno. The bytes stay
+// the kernel's until then; one send per descriptor is in flight, and
+// deleting the event lets it finish. Elsewhere Send changes nothing, the
+// event fires on writability and (*Base).Send is writev(2); Base.Sends
+// says which.
+//
 // Several events may watch one descriptor; their interest is counted and
 // the kernel is told only when the total changes, batched until the loop
 // next waits, so deleting and re-adding an event costs no system call. ET

@@ -17,6 +17,7 @@ var (
 	ErrTimeout        = errors.New("event: negative timeout")
 	ErrMixedET        = errors.New("event: edge- and level-triggered events on one descriptor")
 	ErrMixedRecv      = errors.New("event: Read events with and without Recv on one descriptor")
+	ErrMixedSend      = errors.New("event: Write events with and without Send on one descriptor")
 	ErrMixedAccept    = errors.New("event: Read events with and without Accept on one descriptor")
 	ErrNotSupported   = errors.New("event: not supported by this backend")
 	ErrNoMethod       = errors.New("event: no event method satisfies the configuration")

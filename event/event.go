@@ -139,6 +139,8 @@ func checkNew(b *Base, fd int, what Flag, cb Callback) error {
 		return checkSignal(fd)
 	case what&Recv != 0 && what&Read == 0:
 		return fmt.Errorf("%w: Recv needs Read", ErrBadFlags)
+	case what&Send != 0 && what&Write == 0:
+		return fmt.Errorf("%w: Send needs Write", ErrBadFlags)
 	case what&Accept != 0 && what&(Read|Recv) != Read:
 		return fmt.Errorf("%w: Accept needs Read, without Recv", ErrBadFlags)
 	case what&ET != 0 && what&(Read|Write) == 0:

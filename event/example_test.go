@@ -118,3 +118,53 @@ func ExampleBase_Accept() {
 	base.Dispatch()
 	// Output: accepted a connection
 }
+
+// A Write|Send event with Base.Send: on io_uring Send queues the bytes,
+// the kernel takes them with the loop's next wait, and the event fires once
+// they are sent, Sent giving the count; elsewhere Send is writev(2), whose
+// count comes back at once, and the event fires when the socket has room
+// again (unix.EAGAIN). One callback serves both.
+func ExampleBase_Send() {
+	base, err := event.NewBase()
+	if err != nil {
+		panic(err)
+	}
+	defer base.Close()
+	fds, _ := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+
+	msg := []byte("hello, peer")
+	var ev *event.Event
+	done := func(n int, err error) {
+		if err != nil {
+			fmt.Println("send:", err)
+		} else {
+			fmt.Println("sent", n, "bytes")
+		}
+		ev.Del()
+	}
+	send := func(fd int) {
+		n, err := base.Send(fd, msg, nil)
+		if n > 0 || err != nil && err != unix.EAGAIN {
+			done(n, err) // written at once (a short count would leave the rest to send)
+		} // else queued for the kernel, or no room: the event fires
+	}
+	ev, _ = event.New(base, fds[0], event.Write|event.Persist|event.Send, func(fd int, _ event.Flag) {
+		if n, err, ok := base.Sent(fd); ok {
+			done(n, err) // the kernel's send completed
+			return
+		}
+		send(fd) // room again for writev
+	})
+	defer ev.Free()
+	ev.Add(0)
+	send(fds[0])
+	base.Dispatch()
+	buf := make([]byte, 64)
+	n, _ := unix.Read(fds[1], buf)
+	fmt.Printf("the peer read %q\n", buf[:n])
+	// Output:
+	// sent 11 bytes
+	// the peer read "hello, peer"
+}

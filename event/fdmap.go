@@ -33,7 +33,7 @@ type fdSlot struct {
 	gen     uint32
 	want    poller.Interest
 	have    poller.Interest
-	flags   uint8 // slotChanged, slotVerify, slotRecv, slotAccept
+	flags   uint8 // slotChanged, slotVerify, slotRecv, slotAccept, slotSend
 }
 
 // fdSlot flags, packed to keep the slot at 24 bytes.
@@ -42,6 +42,7 @@ const (
 	slotVerify              // re-register even if want == have
 	slotRecv                // the Read events have Recv: all or none of them
 	slotAccept              // the Read events have Accept: all or none of them
+	slotSend                // the Write events have Send: all or none of them
 )
 
 // full reports whether one more event like ev would overflow a count.
@@ -72,6 +73,9 @@ func (s *fdSlot) interest() poller.Interest {
 	if s.nRead > 0 && s.flags&slotAccept != 0 {
 		i |= poller.Accept
 	}
+	if s.nWrite > 0 && s.flags&slotSend != 0 {
+		i |= poller.Send
+	}
 	return i
 }
 
@@ -92,14 +96,14 @@ func (s *fdSlot) count(ev *Event, d int) {
 	}
 }
 
-// agree records whether the first Read event on the slot has a flag the
-// backend acts on for all of them (Recv, Accept: the slot flag bit), and
-// reports whether a later one agrees with it.
-func (s *fdSlot) agree(has bool, bit uint8) bool {
+// agree records whether the first of the n Read (or Write) events on the
+// slot has a flag the backend acts on for all of them (Recv, Accept; Send:
+// the slot flag bit), and reports whether a later one agrees with it.
+func (s *fdSlot) agree(n uint16, has bool, bit uint8) bool {
 	switch {
-	case s.nRead == 0 && has:
+	case n == 0 && has:
 		s.flags |= bit
-	case s.nRead == 0:
+	case n == 0:
 		s.flags &^= bit
 	case has != (s.flags&bit != 0):
 		return false
@@ -124,12 +128,15 @@ func (b *Base) fdInsert(ev *Event) error {
 		return fmt.Errorf("%w: fd %d", ErrTooManyEvents, fd)
 	}
 	if ev.events&Read != 0 {
-		if !s.agree(ev.events&Recv != 0, slotRecv) {
+		if !s.agree(s.nRead, ev.events&Recv != 0, slotRecv) {
 			return fmt.Errorf("%w: fd %d", ErrMixedRecv, fd)
 		}
-		if !s.agree(ev.events&Accept != 0, slotAccept) {
+		if !s.agree(s.nRead, ev.events&Accept != 0, slotAccept) {
 			return fmt.Errorf("%w: fd %d", ErrMixedAccept, fd)
 		}
+	}
+	if ev.events&Write != 0 && !s.agree(s.nWrite, ev.events&Send != 0, slotSend) {
+		return fmt.Errorf("%w: fd %d", ErrMixedSend, fd)
 	}
 	if s.head == nil && (ev.slotGen != s.gen || ev.slotGen == 0) {
 		// A different owner starts watching the number: tag it anew.

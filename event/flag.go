@@ -33,10 +33,20 @@ const (
 	// is accept4(2). It is levent's own, not libevent's. The Read events
 	// on one descriptor must all have it or all lack it; not with Recv.
 	Accept Flag = 0x200
+
+	// Send, with Write, lets the backend send for the event: on io_uring
+	// (*Base).Send queues an IORING_OP_SEND that goes to the kernel with
+	// the loop's next wait, and the event fires with Write once it has
+	// completed, instead of when the descriptor is writable; take the
+	// result with (*Base).Sent. Elsewhere the bit changes nothing: the
+	// event fires on writability and (*Base).Send is writev(2). It is
+	// levent's own. For stream sockets; the Write events on one
+	// descriptor must all have it or all lack it.
+	Send Flag = 0x400
 )
 
 // allFlags is every bit New accepts.
-const allFlags = Timeout | Read | Write | Signal | Persist | ET | Closed | Recv | Accept
+const allFlags = Timeout | Read | Write | Signal | Persist | ET | Closed | Recv | Accept | Send
 
 // ioFlags are the conditions that need a descriptor.
 const ioFlags = Read | Write | Closed
@@ -47,7 +57,7 @@ var flagNames = []struct {
 }{
 	{Timeout, "Timeout"}, {Read, "Read"}, {Write, "Write"}, {Signal, "Signal"},
 	{Persist, "Persist"}, {ET, "ET"}, {Closed, "Closed"}, {Recv, "Recv"},
-	{Accept, "Accept"},
+	{Accept, "Accept"}, {Send, "Send"},
 }
 
 // String returns the set bits joined with '|', such as "Read|Persist",

@@ -229,6 +229,7 @@ func TestFlagStrings(t *testing.T) {
 		Read | Write | 0x800:    "Read|Write|0x800",
 		Read | Recv:             "Read|Recv",
 		Read | Accept:           "Read|Accept",
+		Write | Send:            "Write|Send",
 		Timeout | Read | Closed: "Timeout|Read|Closed",
 	} {
 		if got := f.String(); got != want {

@@ -29,6 +29,8 @@ import (
 //	bit 5  Accept with In, on a listening socket: the backend accepts the
 //	              connections itself and holds them for Accept (io_uring);
 //	              the others ignore the bit
+//	bit 6  Send   with Out: the backend sends what Send is given and reports
+//	              the completion as ReadyOut (io_uring); the others ignore it
 type Interest uint8
 
 // Interest bits.
@@ -39,6 +41,7 @@ const (
 	ET
 	Recv
 	Accept
+	Send
 )
 
 // Ready is what Wait reports for one descriptor.
@@ -116,6 +119,32 @@ type Receiver interface {
 	// there yet. On a descriptor with nothing held for it and no
 	// receive in the kernel it is read(2) itself.
 	Recv(fd int, p []byte) (int, error)
+}
+
+// Sender is implemented by a backend that can send on a socket by itself
+// (io_uring: IORING_OP_SEND requests submitted with the next Wait). A
+// descriptor registered with Out|Send is not polled for writability: it is
+// reported ReadyOut when the send Send queued has completed, and Sent
+// gives the result. Backends without it ignore the Send bit.
+type Sender interface {
+	// CanSend reports whether the Send bit takes effect.
+	CanSend() bool
+	// Send queues one send of p0 followed by p1 (p1 may be empty) on fd
+	// and returns 0, nil: the kernel reads the bytes after Send returns,
+	// until the completion is reported, so the caller leaves them
+	// unchanged until then; the backend keeps them referenced. One send
+	// per descriptor at a time: another before Sent took the result is
+	// refused with unix.EBUSY. On a descriptor not registered with
+	// Out|Send it is writev(2) at once, returning the count written or
+	// the errno.
+	Send(fd int, p0, p1 []byte) (int, error)
+	// Sent takes the result of fd's completed send: the bytes sent, or
+	// the errno it failed with. ok is false while the send is still in
+	// the kernel, or if there is none. Dropping Send from the
+	// registration, or a new generation, leaves a send still in the
+	// kernel to finish there, its bytes referenced until it has, and
+	// its result is never reported.
+	Sent(fd int) (n int, err error, ok bool)
 }
 
 // Acceptor is implemented by a backend that can accept on a listening

@@ -41,5 +41,8 @@ func Read(fd int, p []byte) (int, error) { return 0, ErrUnsupported }
 // OptInMethods lists the backends chosen only by name: none here.
 func OptInMethods() []string { return nil }
 
+// Write is writev(2); there is none here.
+func Write(fd int, p0, p1 []byte) (int, error) { return 0, ErrUnsupported }
+
 // Accept4 is accept4(2); there is none here.
 func Accept4(fd int) (int, error) { return -1, ErrUnsupported }

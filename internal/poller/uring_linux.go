@@ -45,6 +45,7 @@ import (
 // never a pointer:
 //
 //	bit  63     1 = the completion of a POLL_REMOVE itself, ignored
+//	            (with bit 62: a send, see uring_send_linux.go)
 //	bit  62     0 (1: a recv, see uring_recv_linux.go)
 //	bit  61     0 (1: an accept, see uring_accept_linux.go)
 //	bits 60..32 sequence of the registration (29 bits, per descriptor)
@@ -101,6 +102,16 @@ type uring struct {
 	recvArms []int32     // descriptors whose recv is to be added at the next flush
 	backlog  []int32     // descriptors that may hold received data
 	starved  []int32     // descriptors whose recv ENOBUFS ended
+
+	// Sending in the kernel (uring_send_linux.go); canSend is false when
+	// the kernel lacks the opcodes, and the Send bit is then ignored.
+	canSend  bool
+	txi      paged.Table[uint32] // by descriptor number: txOn, and 1 + the index in txs of its send (0: none)
+	txs      []*sendState        // every sendState made, by index
+	txFree   []uint32            // indexes in txs of those free for reuse
+	sendArms []*sendState        // sends to be added at the next flush
+	orphans  []*sendState        // sends left to finish by their owner, kept until their completion
+	sseq     uint32              // the last send sequence given
 
 	acc acceptTable // accepting in the kernel (uring_accept_linux.go)
 
@@ -170,6 +181,7 @@ func openURingSized(sq, cq uint32) (*uring, error) {
 	if features&featSkip != 0 {
 		p.skipCQE = cqeSkipOK
 	}
+	p.canSend = r.supports(opSend) && r.supports(opSendmsg) && r.supports(opAsyncCancel)
 	if features&featRegRegRing != 0 && r.supports(opRecv) && r.supports(opAsyncCancel) {
 		// Multishot recv came in Linux 6.0; REG_REG_RING (6.3) is the
 		// first feature bit that says the kernel is at least that new.
@@ -245,6 +257,13 @@ func (p *uring) Update(fd int, gen uint32, old, new Interest) error {
 	if recv && st.rxf&rxPolled == 0 {
 		new &^= In
 	}
+	send := p.canSend && new&(Out|Send) == Out|Send
+	if send || p.sendsOn(fd) {
+		p.sendUpdate(int32(fd), gen, send)
+	}
+	if send {
+		new &^= Out
+	}
 	new = p.acceptUpdate(int32(fd), gen, new)
 	if new&(In|Out|RDHup) == 0 {
 		st.mode = modeOff
@@ -305,6 +324,9 @@ func (p *uring) flush() error {
 	}
 	p.removes = p.removes[:0]
 	if err := p.flushRecvArms(); err != nil {
+		return err
+	}
+	if err := p.flushSendArms(); err != nil {
 		return err
 	}
 	if err := p.flushAcceptArms(); err != nil {
@@ -502,6 +524,9 @@ func (p *uring) reapCQ(events []Event) int {
 // complete handles one completion. It returns false, leaving the
 // completion in the CQ, when it needs a new report and events is full.
 func (p *uring) complete(c *cqe, events []Event, n *int) bool {
+	if c.userData&udSend == udSend {
+		return p.completeSend(c, events, n)
+	}
 	if c.userData&udRemove != 0 {
 		return true
 	}
@@ -591,5 +616,6 @@ func (p *uring) Close() error {
 	}
 	p.r, p.fds, p.removes, p.arms, p.pbuf = nil, paged.Table[uringFd]{}, nil, nil, nil
 	p.recvArms, p.backlog, p.starved, p.rxs, p.rxFree = nil, nil, nil, nil, nil
+	p.txi, p.txs, p.txFree, p.sendArms, p.orphans = paged.Table[uint32]{}, nil, nil, nil, nil // the kernel reads no send's bytes any more
 	return err
 }
