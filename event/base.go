@@ -30,6 +30,7 @@ type Base struct {
 	receiver poller.Receiver // the poller, if it receives for Recv events; else nil
 	sender   poller.Sender   // the poller, if it sends for Send events; else nil
 	acceptor poller.Acceptor // the poller, if it accepts for Accept events; else nil
+	releaser poller.Releaser // the poller, if it keeps state that outlives a registration; else nil
 	waker    *poller.Waker
 	features Feature
 	maxFd    int
@@ -119,6 +120,9 @@ func NewBaseWithConfig(cfg Config) (*Base, error) {
 	}
 	if a, ok := p.(poller.Acceptor); ok && a.CanAccept() {
 		b.acceptor = a
+	}
+	if r, ok := p.(poller.Releaser); ok && (b.receiver != nil || b.acceptor != nil) {
+		b.releaser = r
 	}
 	return b, nil
 }

@@ -176,6 +176,13 @@ func (b *Base) fdRemove(ev *Event, eager bool) {
 	if eager && b.releaseNow(fd, s) {
 		return
 	}
+	if s.head == nil && s.have != 0 && b.releaser != nil {
+		// Nothing watches fd now, and the backend learns it only at
+		// the flush. An event added meanwhile takes a new generation,
+		// as the number may be another file by then; the backend tells
+		// by the file it records here whether it is.
+		b.releaser.Released(fd)
+	}
 	b.noteChange(fd, s)
 }
 

@@ -148,3 +148,107 @@ func TestFreeAfterDelLeavesTheBackendBeforeTheClose(t *testing.T) {
 		}
 	})
 }
+
+// An event deleted and another added for the same socket in one
+// iteration: the backend sees one change, under a new generation, as the
+// number might be a new file by then. It is not, so what the kernel
+// received for the first event is the second's.
+func TestANewEventForTheSameSocketKeepsWhatWasReceived(t *testing.T) {
+	eachBackend(t, func(t *testing.T, cfg Config) {
+		b := newBase(t, cfg)
+		a, peer := socketpair(t)
+		const want = "first, second"
+		var got []byte
+		var first, second *Event
+		buf := make([]byte, 64)
+		second = mustNew(t, b, a, Read|Persist|Recv, func(fd int, _ Flag) {
+			n, err := b.Recv(fd, buf)
+			switch {
+			case err == unix.EAGAIN:
+				return
+			case err != nil || n == 0:
+				t.Errorf("Recv: %d, %v", n, err)
+			default:
+				if got = append(got, buf[:n]...); len(got) < len(want) {
+					return
+				}
+			}
+			second.Del()
+		})
+		first = mustNew(t, b, a, Read|Persist|Recv, func(int, Flag) {
+			first.Del() // leaves "first" unread, with the backend on io_uring
+			mustAdd(t, second, 0)
+			mustWrite(t, peer, ", second")
+		})
+		mustAdd(t, first, 0)
+		mustWrite(t, peer, "first")
+		dispatchWithin(t, b, 10*time.Second)
+		if string(got) != want {
+			t.Fatalf("the second event read %q, want %q", got, want)
+		}
+		first.Free()
+		second.Free()
+	})
+}
+
+// An event deleted, its socket closed and a new socket watched on the
+// number in one iteration: the backend drops what it held for the old
+// one and ends the receive it had in the kernel for it, which would keep
+// the old socket open (its peer would never see the end of the stream).
+func TestANewSocketOnAReusedNumberLetsTheOldOneClose(t *testing.T) {
+	eachBackend(t, func(t *testing.T, cfg Config) {
+		b := newBase(t, cfg)
+		a, oldPeer := socketpair(t) // the cleanup closes a's number: the new socket by then
+		var got []byte
+		var first, second *Event
+		buf := make([]byte, 64)
+		second = mustNew(t, b, a, Read|Persist|Recv, func(fd int, _ Flag) {
+			n, err := b.Recv(fd, buf)
+			if err == unix.EAGAIN {
+				return
+			}
+			if err != nil || n == 0 {
+				t.Errorf("Recv on the new socket: %d, %v", n, err)
+			}
+			got = append(got, buf[:n]...)
+			second.Del()
+		})
+		first = mustNew(t, b, a, Read|Persist|Recv, func(int, Flag) {
+			first.Del() // "old" stays unread
+			unix.Close(a)
+			fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Errorf("socketpair: %v", err)
+				return
+			}
+			if fds[0] != a {
+				if err := unix.Dup3(fds[0], a, unix.O_CLOEXEC); err != nil {
+					t.Errorf("dup3: %v", err)
+				}
+				unix.Close(fds[0])
+			}
+			t.Cleanup(func() { unix.Close(fds[1]) })
+			mustWrite(t, fds[1], "new")
+			mustAdd(t, second, 0)
+		})
+		mustAdd(t, first, 0)
+		mustWrite(t, oldPeer, "old")
+		dispatchWithin(t, b, 10*time.Second)
+		if string(got) != "new" {
+			t.Fatalf("the new socket read %q, want %q", got, "new")
+		}
+		unix.SetNonblock(oldPeer, false)
+		tv := unix.NsecToTimeval(int64(10 * time.Second))
+		unix.SetsockoptTimeval(oldPeer, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+		// Closed with "old" unread: the peer sees a reset, or the end.
+		n, err := unix.Read(oldPeer, buf)
+		for start := time.Now(); err == unix.EINTR && time.Since(start) < 10*time.Second; {
+			n, err = unix.Read(oldPeer, buf)
+		}
+		if n != 0 && err != unix.ECONNRESET {
+			t.Fatalf("the old socket's peer read %d, %v; want it closed", n, err)
+		}
+		first.Free()
+		second.Free()
+	})
+}

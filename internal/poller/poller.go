@@ -167,6 +167,18 @@ type Acceptor interface {
 	DropAccepted(fd int)
 }
 
+// Releaser is implemented by a backend that keeps state for a descriptor
+// beyond its registration (io_uring: data its recv took, connections its
+// accept took) and, when the descriptor is registered under a new
+// generation, tells by fstat whether it is still the same file. Released
+// is called when the last event watching fd is removed but the removal is
+// left for the next flush: the backend records what file fd is now, while
+// its owner still has it open, so that a new registration coming in that
+// same flush is recognised as the same file rather than a new owner.
+type Releaser interface {
+	Released(fd int)
+}
+
 // ThreadBound is implemented by a backend whose completions are posted
 // through the thread that submitted the request (io_uring's task work):
 // the loop runs on one OS thread while it dispatches, so that the thread

@@ -239,7 +239,7 @@ func (p *uring) recvUpdate(fd int32, st *uringFd, newOwner, want, edge bool) {
 			dev, ino = h.dev, h.ino
 		}
 		if d, i := fileID(int(fd)); d != dev || i != ino || i == 0 {
-			p.dropHeld(st)
+			p.dropHeld(fd, st)
 		}
 	}
 	if !want {
@@ -257,6 +257,9 @@ func (p *uring) recvUpdate(fd int32, st *uringFd, newOwner, want, edge bool) {
 		}
 		return
 	}
+	if h := p.heldOf(st); h != nil {
+		h.dev, h.ino = 0, 0 // the same file's, or a new owner's now: no more to tell
+	}
 	st.rxf |= rxWant
 	if st.rxf &^= rxEdge; edge {
 		st.rxf |= rxEdge
@@ -266,6 +269,27 @@ func (p *uring) recvUpdate(fd int32, st *uringFd, newOwner, want, edge bool) {
 	}
 	p.settle(st) // kept only for a cancelled recv while reading was stopped
 	p.armRecv(fd, st)
+}
+
+// Released records the file fd is now, for a descriptor whose last event
+// the base has removed while the removal waits for the next flush; see
+// Releaser. Then a registration under a new generation that the same
+// flush brings (an event re-made for the same socket) finds the file the
+// data and the live recv belong to, and keeps them, where without it that
+// would count as a new owner.
+func (p *uring) Released(fd int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.r == nil || fd < 0 {
+		return
+	}
+	if st := p.fds.Get(fd); st != nil && st.rxf&(rxLive|rxHeld) != 0 {
+		h := p.hold(st)
+		h.dev, h.ino = fileID(fd)
+	}
+	if as := p.acc.states[int32(fd)]; as != nil && (as.live || as.held()) {
+		as.dev, as.ino = fileID(fd)
+	}
 }
 
 // fileID identifies the file fd is now, or 0, 0 if fstat fails.
@@ -280,7 +304,12 @@ func fileID(fd int) (dev, ino uint64) {
 // dropHeld forgets what was held for an owner that is gone, gives its
 // buffers back, and moves to a new receive sequence so that its request's
 // late completions are ignored.
-func (p *uring) dropHeld(st *uringFd) {
+func (p *uring) dropHeld(fd int32, st *uringFd) {
+	if st.rxf&rxLive != 0 {
+		// The old owner's recv holds its socket open until cancelled:
+		// closing a number does not end the requests on its file.
+		p.removes = append(p.removes, recvData(fd, p.rseqOf(st)))
+	}
 	if h := p.heldOf(st); h != nil {
 		for _, c := range h.q {
 			p.unqueue(c.bid)
