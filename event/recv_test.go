@@ -80,6 +80,26 @@ func TestRecvFlagMisuse(t *testing.T) {
 	})
 }
 
+// reuseNumber closes a and makes a new socket pair whose first end takes
+// a's number; it returns the other end, closed when the test ends, or -1
+// after reporting an error. For callbacks: it does not stop the test.
+func reuseNumber(t *testing.T, a int) int {
+	unix.Close(a)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Errorf("socketpair: %v", err)
+		return -1
+	}
+	if fds[0] != a { // the number is usually the lowest free one, a; make sure
+		if err := unix.Dup3(fds[0], a, unix.O_CLOEXEC); err != nil {
+			t.Errorf("dup3: %v", err)
+		}
+		unix.Close(fds[0])
+	}
+	t.Cleanup(func() { unix.Close(fds[1]) })
+	return fds[1]
+}
+
 // An event deleted by one call and freed by a later one, in the same
 // callback, leaves the backend at the Free, before its descriptor is
 // closed: the number's next owner, registered only after the loop has
@@ -105,20 +125,9 @@ func TestFreeAfterDelLeavesTheBackendBeforeTheClose(t *testing.T) {
 			}
 			old.Del()
 			old.Free()
-			unix.Close(a)
-			fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				t.Errorf("socketpair: %v", err)
+			if fresh = reuseNumber(t, a); fresh < 0 {
 				return
 			}
-			if fds[0] != a { // the number is usually the lowest free one, a; make sure
-				if err := unix.Dup3(fds[0], a, unix.O_CLOEXEC); err != nil {
-					t.Errorf("dup3: %v", err)
-				}
-				unix.Close(fds[0])
-			}
-			fresh = fds[1]
-			t.Cleanup(func() { unix.Close(fresh) })
 			mustWrite(t, fresh, "new")
 			mustAdd(t, later, time.Millisecond) // registers the number after a flush
 		})
@@ -215,20 +224,11 @@ func TestANewSocketOnAReusedNumberLetsTheOldOneClose(t *testing.T) {
 		})
 		first = mustNew(t, b, a, Read|Persist|Recv, func(int, Flag) {
 			first.Del() // "old" stays unread
-			unix.Close(a)
-			fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				t.Errorf("socketpair: %v", err)
+			peer := reuseNumber(t, a)
+			if peer < 0 {
 				return
 			}
-			if fds[0] != a {
-				if err := unix.Dup3(fds[0], a, unix.O_CLOEXEC); err != nil {
-					t.Errorf("dup3: %v", err)
-				}
-				unix.Close(fds[0])
-			}
-			t.Cleanup(func() { unix.Close(fds[1]) })
-			mustWrite(t, fds[1], "new")
+			mustWrite(t, peer, "new")
 			mustAdd(t, second, 0)
 		})
 		mustAdd(t, first, 0)
