@@ -165,11 +165,7 @@ func TestSendFreeWhileInFlight(t *testing.T) {
 	if !b.Sends() {
 		want = nil // a writev found no room: the bytes were still Output's, freed with it
 	}
-	got := readAll(t, fds[1], filled+len(msg)+1, false)
-	if len(got) < filled || !bytes.Equal(got[filled:], want) {
-		t.Fatalf("peer got %d bytes after the %d of the filler, want the %d in the kernel; first difference at %d",
-			len(got)-filled, filled, len(want), firstDiff(got[min(filled, len(got)):], want))
-	}
+	expectAfterFiller(t, fds[1], filled, want, len(msg)+1)
 }
 
 // A peer that closed makes the send fail: Writing|Error, Err EPIPE.
@@ -201,6 +197,18 @@ func scribblePool() {
 		for _, s := range held {
 			putStorage(s)
 		}
+	}
+}
+
+// expectAfterFiller reads from peer up to filled+most bytes, or to the
+// end of the stream, and fails unless what follows the filler's filled
+// bytes is want.
+func expectAfterFiller(t *testing.T, peer, filled int, want []byte, most int) {
+	t.Helper()
+	got := readAll(t, peer, filled+most, false)
+	if len(got) < filled || !bytes.Equal(got[filled:], want) {
+		t.Fatalf("peer got %d bytes after the %d of the filler, want %d; first difference at %d",
+			len(got)-filled, filled, len(want), firstDiff(got[min(filled, len(got)):], want))
 	}
 }
 
@@ -247,11 +255,7 @@ func TestSendGrowWhileInFlightKeepsTheOldArrayOutOfThePool(t *testing.T) {
 		other.Reset()
 	})
 	want := append(append([]byte{}, first...), more...)
-	got := readAll(t, peer, filled+len(want), false)
-	if len(got) < filled || !bytes.Equal(got[filled:], want) {
-		t.Fatalf("peer got %d bytes after the %d of the filler, want %d as written; first difference at %d",
-			len(got)-filled, filled, len(want), firstDiff(got[min(filled, len(got)):], want))
-	}
+	expectAfterFiller(t, peer, filled, want, len(want))
 }
 
 // User code drains bytes a send waiting in the kernel has been given,
@@ -322,9 +326,5 @@ func TestSendPullUpWhileInFlightLeavesTheSendsBytes(t *testing.T) {
 		}
 	})
 	want := append(append([]byte{}, first[30<<10:]...), more...)
-	got := readAll(t, peer, filled+len(want), false)
-	if len(got) < filled || !bytes.Equal(got[filled:], want) {
-		t.Fatalf("peer got %d bytes after the %d of the filler, want %d as written; first difference at %d",
-			len(got)-filled, filled, len(want), firstDiff(got[min(filled, len(got)):], want))
-	}
+	expectAfterFiller(t, peer, filled, want, len(want))
 }
