@@ -430,6 +430,19 @@ func (p *uring) Wait(events []Event, timeout time.Duration) (int, error) {
 			if toSubmit > 0 {
 				_, err = uringEnter(p.r.fd, toSubmit, 0, 0, nil, 0)
 			}
+		case toSubmit > 0:
+			// Submit first in a call of its own, then sleep only if
+			// that produced nothing to reap. The sends and receives
+			// run the protocol stack inside the call, long enough
+			// (a hundred sends take 100 µs) for the runtime to take
+			// the P from a thread blocked in a system call and to
+			// make it win it back: made as a short raw call, the
+			// submission keeps its P, and a loop with work never
+			// sleeps in the kernel at all.
+			_, err = uringEnter(p.r.fd, toSubmit, 0, 0, nil, 0)
+			if err == nil && p.r.cqReady() == 0 {
+				err = p.sleep(0, timeout)
+			}
 		default:
 			err = p.sleep(toSubmit, timeout)
 			if p.r == nil {

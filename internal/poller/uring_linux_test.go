@@ -410,6 +410,43 @@ func TestURingRefusedSubmissionIsRetried(t *testing.T) {
 	}
 }
 
+// A Wait with requests to submit submits them in a short call of its own
+// and sleeps only if that left nothing to reap: a loop with work never
+// makes the blocking call, during which the runtime would take its P.
+func TestURingSubmitsBeforeItSleeps(t *testing.T) {
+	p := openURingT(t, 8, 64)
+	a, b := socketpair(t)
+	write(t, b, "x")
+	update(t, p, a, 1, 0, In)
+	saved := uringEnter
+	t.Cleanup(func() { uringEnter = saved })
+	var blocking, submitted int
+	uringEnter = func(fd int, toSubmit, minComplete, flags uint32, arg unsafe.Pointer, argSize uintptr) (int, error) {
+		if minComplete > 0 {
+			blocking++
+		}
+		submitted += int(toSubmit)
+		return saved(fd, toSubmit, minComplete, flags, arg, argSize)
+	}
+	events := make([]Event, 8)
+	if n, err := p.Wait(events, long); n != 1 || err != nil || int(events[0].Fd) != a {
+		t.Fatalf("Wait with a ready socket to register = %d, %v (%+v), want its event", n, err, events[:n])
+	}
+	if submitted == 0 || blocking != 0 {
+		t.Errorf("Wait submitted %d requests and made %d blocking calls, want >0 and 0", submitted, blocking)
+	}
+	// With nothing ready once submitted, it still sleeps, for the timeout.
+	update(t, p, a, 1, In, 0)
+	c, _ := socketpair(t)
+	update(t, p, c, 1, 0, In)
+	if n, err := p.Wait(events, time.Millisecond); n != 0 || err != nil {
+		t.Fatalf("Wait with nothing ready = %d, %v (%+v), want 0, nil", n, err, events[:n])
+	}
+	if blocking == 0 {
+		t.Errorf("Wait with nothing ready made no blocking call")
+	}
+}
+
 // The ring is set up with IORING_SETUP_COOP_TASKRUN, and the loop is asked
 // to stay on its thread (BindsThread); a kernel that refuses the flag
 // (EINVAL, before 5.19) gets a ring without it, and the loop may move.
