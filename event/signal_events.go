@@ -38,6 +38,7 @@ func checkSignal(sig int) error {
 // the events waiting for each signal number.
 type signalSet struct {
 	src   *signal.Source
+	sfd   int                   // src.Fd(), read per readiness report without src's lock
 	lists [maxSignal + 1]*Event // events per signal, linked by fdNext
 	buf   []signal.Delivery
 }
@@ -51,10 +52,10 @@ func newSignalSet(p poller.Poller) (*signalSet, error) {
 		src.Close()
 		return nil, err
 	}
-	return &signalSet{src: src, buf: make([]signal.Delivery, 0, maxSignal)}, nil
+	return &signalSet{src: src, sfd: src.Fd(), buf: make([]signal.Delivery, 0, maxSignal)}, nil
 }
 
-func (s *signalSet) fd() int { return s.src.Fd() }
+func (s *signalSet) fd() int { return s.sfd }
 
 func (b *Base) signalInsert(ev *Event) error {
 	s := b.signals
@@ -98,5 +99,6 @@ func (s *signalSet) activateLocked(b *Base, d signal.Delivery) {
 }
 
 func (s *signalSet) close() error {
+	s.sfd = -1
 	return s.src.Close()
 }
