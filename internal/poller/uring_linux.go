@@ -186,7 +186,7 @@ func openURingSized(sq, cq uint32) (*uring, error) {
 		// Multishot recv came in Linux 6.0; REG_REG_RING (6.3) is the
 		// first feature bit that says the kernel is at least that new.
 		// Without a buffer ring the backend only reports readiness.
-		p.pbuf, _ = newPbufRing(r.fd, pbufCount, pbufSize)
+		p.pbuf, _ = newPbufRing(r.fd, pbufCount, pbufMax, pbufSize)
 	}
 	// Multishot accept came in Linux 5.19: the same feature bit vouches.
 	p.acc.can = features&featRegRegRing != 0 && r.supports(opAccept) && r.supports(opAsyncCancel)

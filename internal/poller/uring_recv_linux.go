@@ -51,8 +51,9 @@ import (
 //     in a row (each under smallRead bytes and not filling the reader's
 //     buffer) switch the descriptor back to the kernel's receive.
 //   - ENOBUFS (every buffer is queued somewhere) ends a multishot recv:
-//     the descriptor waits on the starved list and is re-armed when Recv
-//     gives a buffer back. A recv that ends for another reason (its
+//     the ring grows by a chunk of buffers and the recv is armed again;
+//     once the ring has all it can, the descriptor waits on the starved
+//     list and is re-armed when Recv gives a buffer back. A recv that ends for another reason (its
 //     completion overflowed the CQ) is armed again at once.
 //
 // user_data of a recv:
@@ -461,9 +462,16 @@ func (p *uring) completeRecv(c *cqe, events []Event, n *int) bool {
 		// given back before this completion was reaped would never
 		// feed the starved list, and a receive that nobody wants now
 		// is armed again when reading resumes.
-		if !more && want && p.pbuf.held >= int(p.pbuf.entries) {
-			st.rxf |= rxStarved
-			p.starved = append(p.starved, fd)
+		//
+		// Out of buffers: more are made while the ring has room (the
+		// recv is armed again below and the starved ones are fed).
+		if !more && want && p.pbuf.held >= int(p.pbuf.count) {
+			if p.pbuf.grow() {
+				p.feedStarved()
+			} else {
+				st.rxf |= rxStarved
+				p.starved = append(p.starved, fd)
+			}
 		}
 	case c.res < 0:
 		p.hold(st).end = c.res

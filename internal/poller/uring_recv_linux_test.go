@@ -2,6 +2,7 @@ package poller
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"runtime"
 	"testing"
@@ -19,11 +20,19 @@ func openRecvT(t *testing.T, count uint16, size int) *uring {
 }
 
 // openRecvSizedT is openRecvT with an SQ of sq and a CQ of cq entries.
+// The ring does not grow.
 func openRecvSizedT(t *testing.T, sq, cq uint32, count uint16, size int) *uring {
 	t.Helper()
-	savedCount, savedSize := pbufCount, pbufSize
-	pbufCount, pbufSize = count, size
-	defer func() { pbufCount, pbufSize = savedCount, savedSize }()
+	return openRecvGrowingT(t, sq, cq, count, count, size)
+}
+
+// openRecvGrowingT is openRecvSizedT with a ring that grows by chunks of
+// count buffers up to max.
+func openRecvGrowingT(t *testing.T, sq, cq uint32, count, max uint16, size int) *uring {
+	t.Helper()
+	savedCount, savedMax, savedSize := pbufCount, pbufMax, pbufSize
+	pbufCount, pbufMax, pbufSize = count, max, size
+	defer func() { pbufCount, pbufMax, pbufSize = savedCount, savedMax, savedSize }()
 	p := openURingT(t, sq, cq)
 	if !p.CanRecv() {
 		t.Skip("this kernel has no multishot recv with a provided buffer ring (Linux 6.3 or later is needed)")
@@ -217,6 +226,41 @@ func TestURingRecvSurvivesBufferExhaustion(t *testing.T) {
 	}
 }
 
+// A ring that runs out of buffers grows by a chunk, up to its entries,
+// rather than end receives; past that they wait for buffers to come back.
+// With more connections sending than the ring can grow to, every message
+// arrives, and the ring stops at its size.
+func TestURingRecvRingGrowsWhenItRunsOut(t *testing.T) {
+	p := openRecvGrowingT(t, 64, 256, 2, 4, 64)
+	const conns = 6
+	a := make([]int, conns)
+	for i := range a {
+		var b int
+		a[i], b = socketpair(t)
+		update(t, p, a[i], uint32(i+1), 0, In|Recv)
+		write(t, b, fmt.Sprintf("message %d", i))
+	}
+	got := map[int32]string{}
+	deadline := time.Now().Add(long)
+	for len(got) < conns && time.Now().Before(deadline) {
+		for fd := range waitEvents(t, p, 50*time.Millisecond) {
+			b, _ := recvAll(t, p, int(fd))
+			got[fd] += string(b)
+		}
+	}
+	for i := range a {
+		if want := fmt.Sprintf("message %d", i); got[int32(a[i])] != want {
+			t.Errorf("conn %d got %q, want %q", i, got[int32(a[i])], want)
+		}
+	}
+	if p.pbuf.count != 4 {
+		t.Errorf("ring of %d buffers, want it grown to 4", p.pbuf.count)
+	}
+	if free := p.freeBuffers(); free != 4 {
+		t.Errorf("%d of 4 buffers lent to the kernel, want all", free)
+	}
+}
+
 // A receive wanted while every buffer is out waits on the starved list,
 // and Recv giving one back re-arms it even while another goroutine sleeps
 // in Wait.
@@ -326,7 +370,7 @@ func (p *uring) freeBuffers() int {
 			used += len(rx.q)
 		}
 	}
-	return int(p.pbuf.entries) - used
+	return int(p.pbuf.count) - used
 }
 
 // The per-descriptor record stays at 24 bytes: every idle connection pays
@@ -626,5 +670,15 @@ func TestURingRecvNewOwnerOfAPolledNumberReceives(t *testing.T) {
 	}
 	if !waitUntil(t, p, func() bool { return p.recvLive(a) }) {
 		t.Fatalf("no recv armed for the new owner")
+	}
+}
+
+// A buffer ring's chunk and size are powers of two, the chunk no larger
+// than the ring: anything else is refused before the kernel is asked.
+func TestURingPbufRingRefusesBadSizes(t *testing.T) {
+	for _, c := range []struct{ count, max uint16 }{{0, 4}, {3, 4}, {4, 6}, {8, 4}} {
+		if b, err := newPbufRing(-1, c.count, c.max, 64); err == nil || !errors.Is(err, unix.EINVAL) {
+			t.Errorf("newPbufRing(count %d, max %d) = %v, %v, want EINVAL", c.count, c.max, b, err)
+		}
 	}
 }
