@@ -310,6 +310,9 @@ func (p *uring) submitIfSleeping() error {
 // flush turns the queued cancellations and additions into SQEs, submitting
 // whenever the SQ fills.
 func (p *uring) flush() error {
+	if p.pbuf != nil && p.pbuf.unpublished {
+		p.pbuf.publish()
+	}
 	for i, ud := range p.removes {
 		s, err := p.sqe()
 		if err != nil {

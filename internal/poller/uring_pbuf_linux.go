@@ -45,6 +45,8 @@ type pbufRing struct {
 	entries uint16 // the ring's entries: the most buffers it grows to
 	count   uint16 // buffers made so far
 	held    int    // buffers queued on descriptors for Recv (neither the kernel's nor free)
+
+	unpublished bool // entries put since the last publish
 }
 
 const (
@@ -142,6 +144,7 @@ func (b *pbufRing) put(bid uint16) {
 
 // publish makes every entry put so far visible to the kernel.
 func (b *pbufRing) publish() {
+	b.unpublished = false
 	w := (*uint32)(unsafe.Pointer(&b.ring[12]))
 	bid0 := uint32(*(*uint16)(unsafe.Pointer(&b.ring[12])))
 	atomic.StoreUint32(w, bid0|uint32(b.tail)<<16)

@@ -354,9 +354,19 @@ func (p *uring) unqueue(bid uint16) {
 	p.pbuf.held--
 }
 
-// returned publishes the buffers put back on the ring and re-arms the
-// receives that waited for one.
+// returned hands the buffers put back on the ring to the kernel and
+// re-arms the receives that waited for one. While no receive waits and
+// the loop is not asleep in the kernel, the buffers are published by the
+// next flush instead, before the kernel can run a recv that needs them:
+// the store that publishes them is a full barrier, which at a Recv per
+// message cost 3% of a 1000-connection echo's CPU. (A recv the kernel
+// runs meanwhile, on another system call's way back, and finds no buffer
+// for, ends with ENOBUFS while buffers are free, and is armed again.)
 func (p *uring) returned() {
+	if len(p.starved) == 0 && !p.sleeping {
+		p.pbuf.unpublished = true
+		return
+	}
 	p.pbuf.publish()
 	p.feedStarved()
 }
