@@ -2,6 +2,7 @@ package bufferevent
 
 import (
 	"bytes"
+	"math"
 	"runtime"
 	"testing"
 	"time"
@@ -32,6 +33,44 @@ func readAll(t *testing.T, fd, want int, slow bool) []byte {
 	return got
 }
 
+// sendLarge lets output of any size go as sends until the test ends:
+// the tests of the send machinery use large output to keep sends in the
+// kernel.
+func sendLarge(t *testing.T) {
+	saved := sendMax
+	sendMax = math.MaxInt
+	t.Cleanup(func() { sendMax = saved })
+}
+
+// Output up to sendMax goes as a send, larger output with writev.
+func TestSendOnlyOutputUpToSendMax(t *testing.T) {
+	checkLeaks(t)
+	b := startLoop(t)
+	if !b.Sends() {
+		t.Skip("the base does not send in the kernel (io_uring with IORING_OP_SEND only)")
+	}
+	bev, peer := pair(t, b, 0)
+	fd := bev.Fd()
+	sends := countSends(t, func() int { return fd })
+	for _, c := range []struct {
+		size  int
+		sends int
+	}{{sendMax, 1}, {sendMax + 1, 0}, {64 << 10, 0}, {100, 1}} {
+		before := 0
+		onLoop(t, b, func() { before = *sends })
+		msg := pattern(c.size, 5)
+		bev.Write(msg)
+		if got := readAll(t, peer, len(msg), false); !bytes.Equal(got, msg) {
+			t.Fatalf("%d bytes: peer got %d", c.size, len(got))
+		}
+		onLoop(t, b, func() {
+			if n := *sends - before; n != c.sends {
+				t.Errorf("%d bytes of output went as %d sends, want %d", c.size, n, c.sends)
+			}
+		})
+	}
+}
+
 // waitSending waits until bev has a send in the kernel (at once where
 // the base does not send: there is nothing to wait for).
 func waitSending(t *testing.T, bev *BufferEvent) {
@@ -49,6 +88,7 @@ func waitSending(t *testing.T, bev *BufferEvent) {
 // Several MiB to a slow reader arrive byte for byte, through short sends
 // sent again and sends waiting for room.
 func TestSendLargeStreamToSlowReaderIsByteExact(t *testing.T) {
+	sendLarge(t)
 	checkLeaks(t)
 	b := startLoop(t)
 	bev, peer := pair(t, b, 0)
@@ -82,6 +122,7 @@ func checkInvariantsLocked(t *testing.T, bev *BufferEvent) {
 // reads its first bytes: what the peer gets is the bytes as written, a
 // Prepend after the bytes already handed over.
 func TestSendOutputChangesWhileInFlight(t *testing.T) {
+	sendLarge(t)
 	checkLeaks(t)
 	b := startLoop(t)
 	bev, peer := pair(t, b, 0)
@@ -117,6 +158,7 @@ func TestSendOutputChangesWhileInFlight(t *testing.T) {
 // Draining Output while a send reads it removes what is not handed over
 // yet; the bytes the kernel has go out, then what is written next.
 func TestSendDrainWhileInFlight(t *testing.T) {
+	sendLarge(t)
 	checkLeaks(t)
 	b := startLoop(t)
 	bev, peer := pair(t, b, 0)
@@ -147,6 +189,7 @@ func TestSendDrainWhileInFlight(t *testing.T) {
 // descriptor is closed (the peer sees the end of the stream), nothing
 // leaks.
 func TestSendFreeWhileInFlight(t *testing.T) {
+	sendLarge(t)
 	checkLeaks(t)
 	b := startLoop(t)
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
@@ -237,6 +280,7 @@ func fillSocket(t *testing.T, fd int) int {
 // array goes to the collector, not to the pool, where another buffer
 // would take it and write over the bytes before the kernel reads them.
 func TestSendGrowWhileInFlightKeepsTheOldArrayOutOfThePool(t *testing.T) {
+	sendLarge(t)
 	checkLeaks(t)
 	b := startLoop(t)
 	bev, peer := pair(t, b, 0)
@@ -264,6 +308,7 @@ func TestSendGrowWhileInFlightKeepsTheOldArrayOutOfThePool(t *testing.T) {
 // out (the kernel has them), but for any the send left short, which the
 // drain removed; then the rest of Output.
 func TestSendDrainOfInFlightBytesThenAppendsLeavesThemIntact(t *testing.T) {
+	sendLarge(t)
 	checkLeaks(t)
 	b := startLoop(t)
 	bev, peer := pair(t, b, 0)
@@ -301,6 +346,7 @@ func TestSendDrainOfInFlightBytesThenAppendsLeavesThemIntact(t *testing.T) {
 // ring; Peek then makes them contiguous in new storage instead of sliding
 // them in place, where the kernel is still to read them.
 func TestSendPullUpWhileInFlightLeavesTheSendsBytes(t *testing.T) {
+	sendLarge(t)
 	checkLeaks(t)
 	b := startLoop(t)
 	bev, peer := pair(t, b, 0)
