@@ -120,8 +120,11 @@
 // ECONNRESET). The bytes of a send in flight stay where they are in
 // Output's storage until it completes, whatever user code does to Output
 // meanwhile, and a Free lets it finish. Flush still writes with writev, as
-// it promises; so do an Output holding references or file ranges (writev
-// and sendfile(2)), TLS BufferEvents and a TLS filter's underlying.
+// it promises; so do an Output holding more than 8 KiB (a send larger than
+// the socket's room would complete short or wait in the kernel, where
+// writev writes what fits at once), an Output holding references or file
+// ranges (writev and sendfile(2)), TLS BufferEvents and a TLS filter's
+// underlying.
 //
 // # Goroutines
 //

@@ -53,8 +53,9 @@ import (
 //   - ENOBUFS (every buffer is queued somewhere) ends a multishot recv:
 //     the ring grows by a chunk of buffers and the recv is armed again;
 //     once the ring has all it can, the descriptor waits on the starved
-//     list and is re-armed when Recv gives a buffer back. A recv that ends for another reason (its
-//     completion overflowed the CQ) is armed again at once.
+//     list and is re-armed when Recv gives a buffer back. A recv that
+//     ends for another reason (its completion overflowed the CQ) is armed
+//     again at once.
 //
 // user_data of a recv:
 //
