@@ -37,6 +37,7 @@ func readAll(t *testing.T, fd, want int, slow bool) []byte {
 // the tests of the send machinery use large output to keep sends in the
 // kernel.
 func sendLarge(t *testing.T) {
+	t.Helper()
 	saved := sendMax
 	sendMax = math.MaxInt
 	t.Cleanup(func() { sendMax = saved })

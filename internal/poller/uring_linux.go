@@ -433,21 +433,21 @@ func (p *uring) Wait(events []Event, timeout time.Duration) (int, error) {
 			if toSubmit > 0 {
 				_, err = uringEnter(p.r.fd, toSubmit, 0, 0, nil, 0)
 			}
-		case toSubmit > 0:
-			// Submit first in a call of its own, then sleep only if
-			// that produced nothing to reap. The sends and receives
-			// run the protocol stack inside the call, long enough
-			// (a hundred sends take 100 µs) for the runtime to take
-			// the P from a thread blocked in a system call and to
-			// make it win it back: made as a short raw call, the
-			// submission keeps its P, and a loop with work never
-			// sleeps in the kernel at all.
-			_, err = uringEnter(p.r.fd, toSubmit, 0, 0, nil, 0)
-			if err == nil && p.r.cqReady() == 0 {
-				err = p.sleep(0, timeout)
-			}
 		default:
-			err = p.sleep(toSubmit, timeout)
+			if toSubmit > 0 {
+				// Submit first in a call of its own, and sleep only
+				// if that produced nothing to reap. The sends and
+				// receives run the protocol stack inside the call,
+				// long enough (a hundred sends take 100 µs) for the
+				// runtime to take the P from a thread blocked in a
+				// system call and to make it win it back: made as a
+				// short raw call, the submission keeps its P, and a
+				// loop with work never sleeps in the kernel at all.
+				if _, err = uringEnter(p.r.fd, toSubmit, 0, 0, nil, 0); err != nil || p.r.cqReady() > 0 {
+					break
+				}
+			}
+			err = p.sleep(timeout)
 			if p.r == nil {
 				return 0, os.NewSyscallError("io_uring_enter", unix.EBADF)
 			}
@@ -468,9 +468,9 @@ func (p *uring) Wait(events []Event, timeout time.Duration) (int, error) {
 	}
 }
 
-// sleep submits toSubmit SQEs and waits for one completion or timeout,
-// without mu held so that Update can run meanwhile.
-func (p *uring) sleep(toSubmit uint32, timeout time.Duration) error {
+// sleep waits for one completion or timeout, without mu held so that
+// Update can run meanwhile.
+func (p *uring) sleep(timeout time.Duration) error {
 	flags := uint32(enterGetEvents)
 	var arg unsafe.Pointer
 	var argSize uintptr
@@ -483,7 +483,7 @@ func (p *uring) sleep(toSubmit uint32, timeout time.Duration) error {
 	fd := p.r.fd
 	p.sleeping = true
 	p.mu.Unlock()
-	_, err := uringEnter(fd, toSubmit, 1, flags, arg, argSize)
+	_, err := uringEnter(fd, 0, 1, flags, arg, argSize)
 	p.mu.Lock()
 	p.sleeping = false
 	return err

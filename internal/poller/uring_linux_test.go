@@ -447,6 +447,37 @@ func TestURingSubmitsBeforeItSleeps(t *testing.T) {
 	}
 }
 
+// A Close while a Wait sleeps after submitting makes that Wait fail with
+// EBADF when it wakes, rather than reap a ring that is gone.
+func TestURingCloseWhileWaitSleepsAfterSubmitting(t *testing.T) {
+	p := openURingT(t, 8, 64)
+	a, _ := socketpair(t)
+	update(t, p, a, 1, 0, In) // queued: the Wait submits it, then sleeps
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Wait(make([]Event, 8), 200*time.Millisecond)
+		done <- err
+	}()
+	deadline := time.Now().Add(long)
+	for !blockedInWait(t) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no thread blocked in Wait's system call within %v", long)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, unix.EBADF) {
+			t.Errorf("Wait across Close = %v, want EBADF", err)
+		}
+	case <-time.After(long):
+		t.Fatal("Wait did not return after its timeout")
+	}
+}
+
 // The ring is set up with IORING_SETUP_COOP_TASKRUN, and the loop is asked
 // to stay on its thread (BindsThread); a kernel that refuses the flag
 // (EINVAL, before 5.19) gets a ring without it, and the loop may move.

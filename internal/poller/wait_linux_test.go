@@ -143,8 +143,7 @@ func checkTimeoutIsLowerBound(t *testing.T, p Poller, timeouts []time.Duration) 
 	interrupts := countInterrupts(t, p.Name())
 	_, peer := idle(t, p)
 	// Hand the registration to the kernel first (io_uring queues it for
-	// the next Wait): a wait that also submits reports the number of
-	// entries submitted, not EINTR, when a signal cuts its sleep short.
+	// the next Wait), so that each timed Wait below is the sleep alone.
 	if _, err := p.Wait(make([]Event, 8), 0); err != nil {
 		t.Fatalf("Wait(0): %v", err)
 	}
