@@ -85,7 +85,7 @@ func runServer(addr string, quiet bool, tf tlsFlags) error {
 func (s *server) listenerCB(l *listener.Listener, fd int, addr net.Addr) {
 	// printf("accept a client %d\n", fd): the peer's address says more
 	// than a descriptor number.
-	s.out.printf("accept a client %s\n", addr)
+	s.out.printAddr("accept a client ", addr)
 	var bev *bufferevent.BufferEvent
 	var err error
 	if s.tls != nil {
