@@ -636,12 +636,13 @@ func (b *Buffer) settle() {
 // with no lock held, before the BufferEvent's own callbacks. The buffers'
 // ext is set only on the loop's goroutine, which this is.
 func (bev *BufferEvent) settleBuffers() {
-	if bev.input.ext == nil && bev.output.ext == nil {
+	b := bev.bufs.Load()
+	if b == nil || b.input.ext == nil && b.output.ext == nil {
 		return
 	}
 	bev.mu.Lock()
-	in, out := bev.input.takeDue(), bev.output.takeDue()
+	in, out := b.input.takeDue(), b.output.takeDue()
 	bev.mu.Unlock()
-	in.run(&bev.input)
-	out.run(&bev.output)
+	in.run(&b.input)
+	out.run(&b.output)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/levent-go/levent/event"
@@ -57,18 +58,23 @@ type BufferEvent struct {
 	// and every idle one) never needs it, and saves its 96 bytes. On a
 	// base that sends in the kernel it is Write|Persist|Send while it
 	// carries sends (send.go), and is dropped at the idle trim.
-	wev           *writeEv
-	input, output Buffer
+	wev *writeEv
+	// bufs holds Input and Output, made when first needed (buffers): a
+	// connection that has not carried a byte yet, as most of the idle
+	// connections a server holds have not (accepted, the first request
+	// still to come), saves their 128 bytes. Once made they stay, so
+	// that the *Buffer Input and Output return is the connection's for
+	// as long as it lives.
+	bufs atomic.Pointer[bevBuffers]
 
 	readcb, writecb func(*BufferEvent)
 	eventcb         func(*BufferEvent, What)
 
 	rtimeout time.Duration
 	wtimeout time.Duration
-	err      error // the error behind the last Error event (or a connect refused at once)
 
 	// The small fields, packed: a BufferEvent is what every connection
-	// costs, and it stays in the 352-byte size class (TestBufferEventSize).
+	// costs, and it stays in the 224-byte size class (TestBufferEventSize).
 	fd          int32
 	rlow, rhigh int32      // read watermarks; rhigh 0: no limit
 	wlow        int32      // write low watermark
@@ -89,9 +95,10 @@ type BufferEvent struct {
 
 // bevExt is the part of a BufferEvent that only some need: a TLS one, an
 // end of an in-memory pair, a filter, one with limits or a priority, or
-// one whose writes failed. tls, pair and filt are set before the
+// one that met an error. tls, pair and filt are set before the
 // BufferEvent is returned to its maker and never change.
 type bevExt struct {
+	err      error        // the error behind the last Error event (or a connect refused at once): see errLocked
 	werr     error        // sticky: after a write error Write refuses
 	tls      *tlsConn     // a TLS BufferEvent's connection (NewTLS, NewTLSFilter)
 	pair     *pairLink    // an in-memory pair end's link to its partner (NewPair)
@@ -111,6 +118,25 @@ func (bev *BufferEvent) extra() *bevExt {
 		bev.ext = &bevExt{}
 	}
 	return bev.ext
+}
+
+// errLocked is the error behind the last Error event (Err). It lives in
+// ext, as errors are what few connections have, and those that have one
+// are mostly about to be freed.
+func (bev *BufferEvent) errLocked() error {
+	if bev.ext == nil {
+		return nil
+	}
+	return bev.ext.err
+}
+
+// setErrLocked records the error behind an Error event about to be
+// reported (or a connect refused at once).
+func (bev *BufferEvent) setErrLocked(err error) {
+	if err == nil && bev.ext == nil {
+		return
+	}
+	bev.extra().err = err
 }
 
 // writeErr is the sticky write error, nil while writes succeed.
@@ -230,10 +256,6 @@ func New(b *event.Base, fd int, opts Options) (*BufferEvent, error) {
 		return nil, fmt.Errorf("%w: %d", event.ErrBadFd, fd)
 	}
 	bev := &BufferEvent{base: b, fd: -1, opts: uint8(opts), enabled: event.Write}
-	bev.output.owner = bev
-	bev.input.owner = bev
-	bev.input.setFrozen(frozenEnd) // as bufferevent_socket_new: see Freeze
-	bev.output.setFrozen(frozenFront)
 	if fd >= 0 {
 		if err := bev.setFd(fd); err != nil {
 			return nil, err
@@ -399,16 +421,18 @@ func (bev *BufferEvent) Fd() int {
 func (bev *BufferEvent) Err() error {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
-	return bev.err
+	return bev.errLocked()
 }
 
-// Input returns the input buffer (bufferevent_get_input). Loop goroutine
-// only. Draining it below the read high watermark resumes reading.
-func (bev *BufferEvent) Input() *Buffer { return &bev.input }
+// Input returns the input buffer (bufferevent_get_input), the same one
+// for as long as the BufferEvent lives. Loop goroutine only. Draining it
+// below the read high watermark resumes reading.
+func (bev *BufferEvent) Input() *Buffer { return &bev.buffers().input }
 
-// Output returns the output buffer (bufferevent_get_output). Loop goroutine
-// only; data added to it is written as soon as the socket allows.
-func (bev *BufferEvent) Output() *Buffer { return &bev.output }
+// Output returns the output buffer (bufferevent_get_output), the same one
+// for as long as the BufferEvent lives. Loop goroutine only; data added
+// to it is written as soon as the socket allows.
+func (bev *BufferEvent) Output() *Buffer { return &bev.buffers().output }
 
 // Enabled reports which of event.Read and event.Write are enabled
 // (bufferevent_get_enabled). Safe from any goroutine.
@@ -532,7 +556,7 @@ func (bev *BufferEvent) startReadingLocked() error {
 // given back meanwhile trims nothing, and storage taken meanwhile arms the
 // trim at the next read, as after a trim.
 func (bev *BufferEvent) storageLocked() int {
-	n := bev.input.storageHeld() + bev.output.storageHeld()
+	n := bev.in().storageHeld() + bev.out().storageHeld()
 	if bev.tlsConn() != nil {
 		n += bev.tlsConn().storage()
 	}
@@ -629,7 +653,7 @@ func (bev *BufferEvent) suspendLocked() {
 // resumeLocked restarts reading stopped at the high watermark once Input is
 // below it again; it returns the loop's refusal.
 func (bev *BufferEvent) resumeLocked() error {
-	if bev.work&bsSuspended != 0 && (bev.rhigh == 0 || bev.input.Len() < int(bev.rhigh)) {
+	if bev.work&bsSuspended != 0 && (bev.rhigh == 0 || bev.in().Len() < int(bev.rhigh)) {
 		bev.work &^= bsSuspended
 		return bev.startReadingLocked()
 	}
@@ -694,7 +718,7 @@ func write[T string | []byte](bev *BufferEvent, p T) (int, error) {
 	case len(p) == 0:
 		return 0, nil
 	}
-	ringWrite(&bev.output, p)
+	ringWrite(&bev.buffers().output, p)
 	bev.scheduleFlushLocked() // refused only by a closed base, which runs nothing more
 	return len(p), nil
 }
@@ -708,8 +732,8 @@ func (bev *BufferEvent) Read(p []byte) int {
 	if bev.life == lsFreed {
 		return 0
 	}
-	k := bev.input.CopyOut(p)
-	bev.input.drain(k)
+	k := bev.buffers().input.CopyOut(p)
+	bev.buffers().input.drain(k)
 	bev.inputDrainedLocked()
 	return k
 }
@@ -717,7 +741,7 @@ func (bev *BufferEvent) Read(p []byte) int {
 // bufferChanged runs when user code changes Input or Output.
 func (bev *BufferEvent) bufferChanged(b *Buffer) {
 	bev.mu.Lock()
-	if b == &bev.output {
+	if bb := bev.bufs.Load(); bb != nil && b == &bb.output {
 		bev.scheduleFlushLocked() // refused only by a closed base
 	} else {
 		bev.inputDrainedLocked()

@@ -68,7 +68,7 @@ func (bev *BufferEvent) deferLocked(c calls) {
 // turned off, as after a socket error, and Err gives the refusal. It
 // returns what to report: Reading|Error or Writing|Error.
 func (bev *BufferEvent) armFailedLocked(dir event.Flag, err error) What {
-	bev.err = err
+	bev.setErrLocked(err)
 	bev.enabled &^= dir
 	if dir == event.Read {
 		bev.stopReadingLocked()
@@ -152,8 +152,10 @@ func (bev *BufferEvent) takeDeferredLocked() calls {
 	bev.work &^= bsDeferQueued | due
 	bev.pendWhat = 0
 	if bev.life == lsFreed {
-		bev.input.reset()
-		bev.output.reset()
+		if b := bev.bufs.Load(); b != nil {
+			b.input.reset()
+			b.output.reset()
+		}
 		return calls{}
 	}
 	if due&bsPendRead != 0 && bev.readcb != nil {

@@ -66,7 +66,7 @@ func (bev *BufferEvent) closeWriteLocked() (c calls, done bool) {
 	bev.extra().werr = ErrWriteClosed
 	bev.stopWritingLocked()
 	if err := unix.Shutdown(int(bev.fd), unix.SHUT_WR); err != nil {
-		bev.err = os.NewSyscallError("shutdown", err)
+		bev.setErrLocked(os.NewSyscallError("shutdown", err))
 		return bev.eventCallsLocked(Writing | Error), true
 	}
 	return calls{}, true

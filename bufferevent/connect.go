@@ -102,7 +102,7 @@ func (bev *BufferEvent) connectLocked(family int, sa unix.Sockaddr) error {
 	// Finished (or refused) at once: report it from the loop, as a
 	// write readiness, so that the callback never runs inside Connect.
 	if err != nil {
-		bev.err = errnoOf(err)
+		bev.setErrLocked(errnoOf(err))
 		bev.work |= bsRefused
 	}
 	wev.Active(event.Write)
@@ -139,14 +139,14 @@ func refusedAtOnce(e unix.Errno) bool {
 func (bev *BufferEvent) connectDoneLocked() calls {
 	var err error
 	if bev.work&bsRefused != 0 {
-		err = bev.err
+		err = bev.errLocked()
 	} else {
 		err = sock.SocketError(int(bev.fd))
 	}
 	bev.work &^= bsRefused
 	bev.settleLocked()
 	if err != nil {
-		bev.err = errnoOf(err)
+		bev.setErrLocked(errnoOf(err))
 		bev.stopWritingLocked()
 		return bev.eventCallsLocked(Error)
 	}
@@ -154,7 +154,7 @@ func (bev *BufferEvent) connectDoneLocked() calls {
 		// Connected waits for the end of the handshake.
 		bev.stopWritingLocked()
 		if err := bev.startHandshakeLocked(); err != nil {
-			bev.err = err
+			bev.setErrLocked(err)
 			bev.stopReadingLocked()
 			return bev.eventCallsLocked(Error)
 		}
@@ -162,7 +162,7 @@ func (bev *BufferEvent) connectDoneLocked() calls {
 	}
 	err = bev.startReadingLocked()
 	// Output written while connecting goes out now; the socket is writable.
-	if bev.output.Len() > 0 && bev.enabled&event.Write != 0 {
+	if bev.out().Len() > 0 && bev.enabled&event.Write != 0 {
 		if werr := bev.startWritingLocked(); err == nil {
 			err = werr
 		}
@@ -170,7 +170,7 @@ func (bev *BufferEvent) connectDoneLocked() calls {
 		bev.stopWritingLocked()
 	}
 	if err != nil {
-		bev.err = err
+		bev.setErrLocked(err)
 		bev.stopReadingLocked()
 		bev.stopWritingLocked()
 		return bev.eventCallsLocked(Error)
@@ -251,7 +251,7 @@ func (bev *BufferEvent) resolvedLocked(network string, addr netip.AddrPort, err 
 		}
 	}
 	if err != nil {
-		bev.err = err
+		bev.setErrLocked(err)
 		return bev.eventCallsLocked(Error)
 	}
 	return calls{}

@@ -19,7 +19,7 @@ func (bev *BufferEvent) DNSErr() error {
 	bev.mu.Lock()
 	defer bev.mu.Unlock()
 	var le *lookupError
-	if errors.As(bev.err, &le) {
+	if errors.As(bev.errLocked(), &le) {
 		return le.err
 	}
 	return nil

@@ -95,7 +95,9 @@
 // AddBuffer copies nothing. In steady state nothing on this path
 // allocates. After two seconds without data on a connection without a
 // read timeout, the buffers give their storage back, so an idle connection
-// costs well under a kilobyte.
+// costs well under a kilobyte; one that has carried no byte yet (accepted,
+// its first request still to come) has no buffers at all, and costs its
+// 224-byte BufferEvent.
 //
 // On a base that receives in the kernel (event.Base.Receives: io_uring
 // on Linux 6.3 or later) a socket BufferEvent's read event is a

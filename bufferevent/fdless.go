@@ -34,8 +34,8 @@ func newFdless(b *event.Base, opts Options) (*BufferEvent, error) {
 		return nil, err
 	}
 	bev.ext = &bevExt{}
-	bev.input.setFrozen(0) // as bufferevent_filter_new; NewPair freezes its ends again
-	bev.output.setFrozen(0)
+	bev.buffers().input.setFrozen(0) // as bufferevent_filter_new; NewPair freezes its ends again
+	bev.buffers().output.setFrozen(0)
 	return bev, nil
 }
 
@@ -77,7 +77,7 @@ func (bev *BufferEvent) fdlessStartReadingLocked() error {
 // write timer, unless it already runs (progress restarts it, new data does
 // not).
 func (bev *BufferEvent) fdlessScheduleFlushLocked() error {
-	if bev.output.Len() == 0 || bev.enabled&event.Write == 0 {
+	if bev.out().Len() == 0 || bev.enabled&event.Write == 0 {
 		return nil
 	}
 	if bev.work&bsWriting == 0 {
@@ -102,7 +102,7 @@ func (bev *BufferEvent) armReadTimerLocked() {
 // and Output holds data that writing is enabled for, and stops it
 // otherwise.
 func (bev *BufferEvent) armWriteTimerLocked() {
-	if bev.wtimeout == 0 || bev.enabled&event.Write == 0 || bev.output.Len() == 0 || bev.life == lsFreed {
+	if bev.wtimeout == 0 || bev.enabled&event.Write == 0 || bev.out().Len() == 0 || bev.life == lsFreed {
 		bev.stopWritingLocked()
 		return
 	}
@@ -219,7 +219,7 @@ func (bev *BufferEvent) runDue(c calls) {
 // readDueLocked calls for the read callback after data came into Input,
 // or records it as due with DeferCallbacks.
 func (bev *BufferEvent) readDueLocked() calls {
-	if bev.readcb == nil || bev.input.Len() < max(int(bev.rlow), 1) {
+	if bev.readcb == nil || bev.in().Len() < max(int(bev.rlow), 1) {
 		return calls{}
 	}
 	return bev.dispatchLocked(calls{read: bev.readcb})

@@ -209,7 +209,7 @@ func (f *filterState) passEvent(bev *BufferEvent, what What) {
 		return
 	}
 	if uerr != nil {
-		bev.err = uerr
+		bev.setErrLocked(uerr)
 	}
 	c := bev.eventCallsLocked(what)
 	bev.mu.Unlock()
@@ -263,7 +263,7 @@ func (f *filterState) flush(bev *BufferEvent, what event.Flag, mode FlushMode) e
 // filter has made and not yet delivered, holds the read high watermark,
 // in FlushNormal only (be_readbuf_full).
 func (f *filterState) inputFullLocked(bev *BufferEvent, mode FlushMode) bool {
-	return mode == FlushNormal && bev.rhigh > 0 && bev.input.Len()+f.inStage.Len() >= int(bev.rhigh)
+	return mode == FlushNormal && bev.rhigh > 0 && bev.in().Len()+f.inStage.Len() >= int(bev.rhigh)
 }
 
 // inLimitLocked is the input filter's limit: the room below the read high
@@ -272,7 +272,7 @@ func (f *filterState) inLimitLocked(bev *BufferEvent, mode FlushMode) int {
 	if mode != FlushNormal || bev.rhigh == 0 {
 		return 0
 	}
-	return int(bev.rhigh) - bev.input.Len() - f.inStage.Len()
+	return int(bev.rhigh) - bev.in().Len() - f.inStage.Len()
 }
 
 // beginLocked starts a run of a filter function unless bev is freed or
@@ -309,7 +309,7 @@ func (f *filterState) endLocked(bev *BufferEvent, stage *Buffer) bool {
 // input runs the input filter over the underlying's Input
 // (be_filter_process_input) and returns the callbacks that calls for.
 func (f *filterState) input(bev *BufferEvent, mode FlushMode) calls {
-	src := &f.under.input
+	src := &f.under.buffers().input
 	bev.mu.Lock()
 	idle := mode == FlushNormal && (bev.enabled&event.Read == 0 || f.inputFullLocked(bev, mode))
 	if !f.beginLocked(bev, idle, event.Read, mode) {
@@ -342,10 +342,10 @@ func (f *filterState) input(bev *BufferEvent, mode FlushMode) calls {
 	if !f.endLocked(bev, &f.inStage) {
 		return calls{}
 	}
-	bev.input.addBuffer(&f.inStage)
+	bev.buffers().input.addBuffer(&f.inStage)
 	var c calls
 	if processed {
-		if bev.rhigh > 0 && bev.input.Len() >= int(bev.rhigh) {
+		if bev.rhigh > 0 && bev.in().Len() >= int(bev.rhigh) {
 			// Draining Input below the mark resumes the filter, which
 			// takes what waits in the underlying's Input.
 			bev.suspendLocked()
@@ -354,7 +354,7 @@ func (f *filterState) input(bev *BufferEvent, mode FlushMode) calls {
 		c = bev.readDueLocked()
 	}
 	if res == FilterError {
-		bev.err = ErrFilter
+		bev.setErrLocked(ErrFilter)
 		bev.enabled &^= event.Read
 		bev.stopReadingLocked()
 		c = c.merge(bev.eventCallsLocked(Reading | Error))
@@ -372,7 +372,7 @@ func (f *filterState) writeRoom() (high, queued int, freed bool) {
 	if u.ext != nil {
 		high = int(u.ext.whigh)
 	}
-	return high, u.output.Len(), u.life == lsFreed
+	return high, u.out().Len(), u.life == lsFreed
 }
 
 // output runs the output filter over the filter's Output into the
@@ -382,14 +382,14 @@ func (f *filterState) output(bev *BufferEvent, mode FlushMode) calls {
 	high, queued, ufreed := f.writeRoom()
 	full := mode == FlushNormal && high > 0 && queued >= high
 	bev.mu.Lock()
-	idle := ufreed || mode == FlushNormal && (bev.enabled&event.Write == 0 || full || bev.output.Len() == 0)
+	idle := ufreed || mode == FlushNormal && (bev.enabled&event.Write == 0 || full || bev.out().Len() == 0)
 	if !f.beginLocked(bev, idle, event.Write, mode) {
 		bev.mu.Unlock()
 		return calls{}
 	}
-	f.outStage.addBuffer(&bev.output)
+	f.outStage.addBuffer(&bev.buffers().output)
 	bev.mu.Unlock()
-	dst := &f.under.output
+	dst := &f.under.buffers().output
 	processed := false
 	var res FilterResult
 	for {
@@ -419,22 +419,22 @@ func (f *filterState) output(bev *BufferEvent, mode FlushMode) calls {
 	if !f.endLocked(bev, &f.outStage) {
 		return calls{}
 	}
-	written := bev.output.Len() > 0 // by Write while the filter ran
+	written := bev.out().Len() > 0 // by Write while the filter ran
 	if f.outStage.Len() > 0 {
 		// What the filter left goes back in front of what came meanwhile.
-		f.outStage.addBuffer(&bev.output)
-		bev.output.addBuffer(&f.outStage)
+		f.outStage.addBuffer(&bev.buffers().output)
+		bev.buffers().output.addBuffer(&f.outStage)
 	}
 	var c calls
 	if processed {
 		bev.armWriteTimerLocked()
-		if bev.writecb != nil && bev.output.Len() <= int(bev.wlow) {
+		if bev.writecb != nil && bev.out().Len() <= int(bev.wlow) {
 			c = bev.dispatchLocked(calls{write: bev.writecb})
 		}
 	}
 	if res == FilterError {
 		bev.extra().werr = ErrFilter
-		bev.err = ErrFilter
+		bev.setErrLocked(ErrFilter)
 		bev.enabled &^= event.Write
 		bev.stopWritingLocked()
 		return c.merge(bev.eventCallsLocked(Writing | Error))

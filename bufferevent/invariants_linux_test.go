@@ -46,10 +46,10 @@ func (bev *BufferEvent) brokenInvariantsLocked() []string {
 	}
 	check((w&bsWriting != 0) == (wp != 0), "bsWriting ⇔ wev pending")
 	check(w&bsSending == 0 || w&bsWriting != 0 && bev.sendingModeLocked(), "bsSending ⇒ bsWriting, wev has Send")
-	check(!bev.output.pinned() || w&bsSending != 0, "Output pinned ⇒ bsSending")
+	check(!bev.out().pinned() || w&bsSending != 0, "Output pinned ⇒ bsSending")
 	if bev.wev != nil {
-		check(bev.output.pinned() == (bev.wev.sendHeld > 0) || bev.life == lsFreed, "Output pinned ⇔ sendHeld > 0")
-		check(0 <= bev.wev.sendHeld && int(bev.wev.sendHeld) <= bev.output.n && bev.wev.sendGone >= 0,
+		check(bev.out().pinned() == (bev.wev.sendHeld > 0) || bev.life == lsFreed, "Output pinned ⇔ sendHeld > 0")
+		check(0 <= bev.wev.sendHeld && int(bev.wev.sendHeld) <= bev.out().n && bev.wev.sendGone >= 0,
 			"the send's bytes still in Output are held: 0 <= sendHeld <= n, sendGone >= 0")
 	}
 	check(w&bsSuspended == 0 || w&bsReading == 0, "bsSuspended ⇒ !bsReading")

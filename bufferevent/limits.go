@@ -81,7 +81,7 @@ func (bev *BufferEvent) maxWriteLocked() int {
 // ok is false when Input already holds the high watermark.
 func (bev *BufferEvent) readRoomLocked() (room int, ok bool) {
 	if bev.rhigh > 0 {
-		room = int(bev.rhigh) - bev.input.Len()
+		room = int(bev.rhigh) - bev.in().Len()
 		if room <= 0 {
 			return 0, false
 		}

@@ -8,7 +8,7 @@ package bufferevent
 // safe from any goroutine leave to the loop (bsCheckQueued, recheckLocked).
 // All go through one method value, runQueued, submitted once for whatever
 // is due: a connection keeps one func field for it instead of three, bytes
-// that keep BufferEvent in the 352-byte size class.
+// that keep BufferEvent in the 224-byte size class.
 //
 //	queueLocked(x): x due; if not bsQueued, Submit(runQueued) and set bsQueued
 //	runQueued:      the recheck, then clear bsQueued, then run each other
@@ -89,7 +89,7 @@ func (bev *BufferEvent) recheckLocked() {
 	if bev.life == lsFreed {
 		return
 	}
-	if bev.rhigh > 0 && bev.input.Len() >= int(bev.rhigh) {
+	if bev.rhigh > 0 && bev.in().Len() >= int(bev.rhigh) {
 		bev.suspendLocked()
 	} else {
 		bev.inputDrainedLocked()

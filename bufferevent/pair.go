@@ -67,8 +67,8 @@ func NewPair(b *event.Base, opts Options) (*BufferEvent, *BufferEvent, error) {
 		return nil, nil, err
 	}
 	for _, end := range []*BufferEvent{x, y} { // as bufferevent_pair_new: see Freeze
-		end.input.setFrozen(frozenEnd)
-		end.output.setFrozen(frozenFront)
+		end.buffers().input.setFrozen(frozenEnd)
+		end.buffers().output.setFrozen(frozenFront)
 	}
 	p := &pairLink{ends: [2]*BufferEvent{x, y}}
 	x.ext.pair, y.ext.pair = p, p
@@ -309,7 +309,7 @@ func (p *pairLink) flush(bev *BufferEvent, what event.Flag, mode FlushMode) erro
 // callback once Output drained to its low watermark (or nothing, recorded
 // as due, with DeferCallbacks). Both timers restart on progress.
 func pairMoveLocked(src, dst *BufferEvent, force bool) (srcCalls, dstCalls calls) {
-	n := src.output.Len()
+	n := src.out().Len()
 	if n == 0 {
 		return
 	}
@@ -318,7 +318,7 @@ func pairMoveLocked(src, dst *BufferEvent, force bool) (srcCalls, dstCalls calls
 			return
 		}
 		if dst.rhigh > 0 {
-			room := int(dst.rhigh) - dst.input.Len()
+			room := int(dst.rhigh) - dst.in().Len()
 			if room <= 0 {
 				// A high watermark set from another goroutine is
 				// checked against Input on the loop, maybe after this.
@@ -328,17 +328,17 @@ func pairMoveLocked(src, dst *BufferEvent, force bool) (srcCalls, dstCalls calls
 			n = min(n, room)
 		}
 	}
-	k := src.output.moveTo(&dst.input, n)
+	k := src.buffers().output.moveTo(&dst.buffers().input, n)
 	if k == 0 {
 		return
 	}
-	if dst.rhigh > 0 && dst.input.Len() >= int(dst.rhigh) {
+	if dst.rhigh > 0 && dst.in().Len() >= int(dst.rhigh) {
 		dst.suspendLocked()
 	}
 	dst.armReadTimerLocked()
 	src.armWriteTimerLocked()
 	dstCalls = dst.readDueLocked()
-	if src.writecb != nil && src.output.Len() <= int(src.wlow) {
+	if src.writecb != nil && src.out().Len() <= int(src.wlow) {
 		srcCalls = src.dispatchLocked(calls{write: src.writecb})
 	}
 	return

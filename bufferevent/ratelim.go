@@ -533,7 +533,7 @@ func (bev *BufferEvent) writeWaitingLocked() bool {
 	if t := bev.tlsConn(); t != nil && t.pendingOut() > 0 {
 		return true
 	}
-	return bev.enabled&event.Write != 0 && (bev.output.Len() > 0 || bev.work&bsCloseWrite != 0)
+	return bev.enabled&event.Write != 0 && (bev.out().Len() > 0 || bev.work&bsCloseWrite != 0)
 }
 
 // onRefill handles the own refill timer (bev_refill_callback_): the

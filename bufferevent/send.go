@@ -80,7 +80,7 @@ const sendWhat = event.Write | event.Persist | event.Send
 // still in the kernel would keep back.
 func (bev *BufferEvent) sendsLocked() bool {
 	return useSend && bev.base.Sends() && (bev.ext == nil || bev.ext.tls == nil && !bev.ext.noSend) &&
-		!bev.output.hasSegs() && bev.output.Len() <= sendMax
+		!bev.out().hasSegs() && bev.out().Len() <= sendMax
 }
 
 // sendingModeLocked reports whether wev carries sends.
@@ -101,18 +101,18 @@ func (bev *BufferEvent) sendOutLocked(atmost int) calls {
 		}
 		bev.work |= bsWriting
 	}
-	p0, p1 := bev.output.data()
+	p0, p1 := bev.buffers().output.data()
 	if atmost > 0 {
 		p0, p1 = ringPrefix(p0, p1, atmost)
 	}
 	n, err := baseSend(bev.base, int(bev.fd), p0, p1)
 	if n == 0 && err == nil {
 		bev.work |= bsSending
-		bev.output.pin(len(p0) + len(p1))
+		bev.buffers().output.pin(len(p0) + len(p1))
 		return calls{}
 	}
 	// Written at once, as a writev (the backend did not take the send).
-	bev.output.drain(n)
+	bev.buffers().output.drain(n)
 	if err != nil && err != unix.EAGAIN {
 		err = os.NewSyscallError("writev", err)
 	}
@@ -146,8 +146,8 @@ func (bev *BufferEvent) abandonSendLocked() {
 		return
 	}
 	bev.work &^= bsSending
-	bev.output.unshare()
-	bev.output.unpinSent(int(bev.wev.sendHeld + bev.wev.sendGone))
+	bev.buffers().output.unshare()
+	bev.buffers().output.unpinSent(int(bev.wev.sendHeld + bev.wev.sendGone))
 }
 
 // sentLocked is the transition for wev carrying a send: the completed
@@ -165,7 +165,7 @@ func (bev *BufferEvent) sentLocked(fd int, what event.Flag) calls {
 		return calls{} // an error on the descriptor: the completion follows
 	}
 	bev.work &^= bsSending
-	bev.output.unpinSent(n)
+	bev.buffers().output.unpinSent(n)
 	if err == unix.EAGAIN {
 		err = nil // sent again below, as the rest of a short send
 	} else if err != nil {
@@ -177,7 +177,7 @@ func (bev *BufferEvent) sentLocked(fd int, what event.Flag) calls {
 		bev.rateSpentLocked(dirWrite, n)
 		if err != nil {
 			bev.extra().werr = err
-			bev.err = errnoOf(err)
+			bev.setErrLocked(errnoOf(err))
 		}
 		bev.stopWritingLocked()
 		return calls{}

@@ -134,7 +134,7 @@ func TestSendOutputChangesWhileInFlight(t *testing.T) {
 	var want []byte
 	onLoop(t, b, func() {
 		bev.mu.Lock()
-		k := len(first) - bev.output.Len() + int(bev.wev.sendHeld) // where the send's bytes end
+		k := len(first) - bev.out().Len() + int(bev.wev.sendHeld) // where the send's bytes end
 		bev.mu.Unlock()
 		bev.Output().Write(more) // grows: the storage under the send moves
 		bev.Output().Unfreeze(true)

@@ -12,11 +12,16 @@ import (
 )
 
 // A BufferEvent is what every connection costs a server (with the method
-// value its read event calls, 16 bytes more, and its write event once its
-// writes first find the socket full): keep it in the 352-byte size class.
+// value its read event calls, 16 bytes more, its buffers, 128 more, once
+// it has carried data, and its write event once its writes first find the
+// socket full): keep it in the 224-byte size class, and the buffers in
+// the 128-byte one.
 func TestBufferEventSize(t *testing.T) {
-	if n := unsafe.Sizeof(BufferEvent{}); n > 352 {
-		t.Errorf("BufferEvent is %d bytes, want at most 352", n)
+	if n := unsafe.Sizeof(BufferEvent{}); n > 224 {
+		t.Errorf("BufferEvent is %d bytes, want at most 224", n)
+	}
+	if n := unsafe.Sizeof(bevBuffers{}); n > 128 {
+		t.Errorf("Input and Output are %d bytes, want at most 128", n)
 	}
 	if n := unsafe.Sizeof(Buffer{}); n > 64 {
 		t.Errorf("Buffer is %d bytes, want at most 64", n)

@@ -34,7 +34,7 @@ func (bev *BufferEvent) scheduleFlushLocked() error {
 	if bev.fdlessLocked() {
 		return bev.fdlessScheduleFlushLocked()
 	}
-	if bev.output.Len() == 0 {
+	if bev.out().Len() == 0 {
 		return nil
 	}
 	return bev.flushSoonLocked()
@@ -126,7 +126,7 @@ func (bev *BufferEvent) writeOutHowLocked(now bool) calls {
 	if bev.work&bsSending != 0 {
 		return calls{} // the send in the kernel reports, and the rest follows it
 	}
-	if bev.output.Len() == 0 {
+	if bev.out().Len() == 0 {
 		bev.stopWritingLocked()
 		if bev.work&bsCloseWrite != 0 {
 			c, _ := bev.closeWriteLocked()
@@ -141,7 +141,7 @@ func (bev *BufferEvent) writeOutHowLocked(now bool) calls {
 	if !now && bev.sendsLocked() {
 		return bev.sendOutLocked(atmost)
 	}
-	n, err := bev.output.writeFd(int(bev.fd), atmost, true)
+	n, err := bev.buffers().output.writeFd(int(bev.fd), atmost, true)
 	return bev.wroteLocked(n, err)
 }
 
@@ -160,12 +160,12 @@ func (bev *BufferEvent) wroteLocked(n int, err error) calls {
 		return calls{}
 	case err != nil:
 		bev.extra().werr = err
-		bev.err = errnoOf(err)
+		bev.setErrLocked(errnoOf(err))
 		bev.enabled &^= event.Write
 		bev.stopWritingLocked()
 		return bev.eventCallsLocked(Writing | Error)
 	}
-	if bev.output.Len() > 0 {
+	if bev.out().Len() > 0 {
 		if c, stop := bev.writeMoreLocked(); stop {
 			return c
 		}
@@ -177,7 +177,7 @@ func (bev *BufferEvent) wroteLocked(n int, err error) calls {
 			}
 		}
 	}
-	if n > 0 && bev.output.Len() <= int(bev.wlow) && bev.writecb != nil {
+	if n > 0 && bev.out().Len() <= int(bev.wlow) && bev.writecb != nil {
 		return bev.dispatchLocked(calls{write: bev.writecb})
 	}
 	return calls{}
@@ -220,9 +220,9 @@ func (bev *BufferEvent) readLocked(fd int, what event.Flag) calls {
 	var n int
 	var err error
 	if bev.rev.Events()&event.Recv != 0 {
-		n, err = bev.input.recvFd(bev.base, fd, room)
+		n, err = bev.buffers().input.recvFd(bev.base, fd, room)
 	} else {
-		n, err = bev.input.readFd(fd, room, true)
+		n, err = bev.buffers().input.readFd(fd, room, true)
 	}
 	bev.rateSpentLocked(dirRead, n)
 	switch {
@@ -232,7 +232,7 @@ func (bev *BufferEvent) readLocked(fd int, what event.Flag) calls {
 		what := Reading | EOF
 		if err != io.EOF {
 			what = Reading | Error
-			bev.err = errnoOf(err)
+			bev.setErrLocked(errnoOf(err))
 		}
 		bev.enabled &^= event.Read
 		bev.stopReadingLocked()
@@ -244,10 +244,10 @@ func (bev *BufferEvent) readLocked(fd int, what event.Flag) calls {
 			return bev.eventCallsLocked(bev.armFailedLocked(event.Read, err))
 		}
 	}
-	if bev.rhigh > 0 && bev.input.Len() >= int(bev.rhigh) {
+	if bev.rhigh > 0 && bev.in().Len() >= int(bev.rhigh) {
 		bev.suspendLocked()
 	}
-	if bev.input.Len() >= max(int(bev.rlow), 1) && bev.readcb != nil {
+	if bev.in().Len() >= max(int(bev.rlow), 1) && bev.readcb != nil {
 		if Options(bev.opts)&DeferCallbacks == 0 {
 			bev.work |= bsInCallback
 			return calls{read: bev.readcb}
@@ -264,8 +264,10 @@ func (bev *BufferEvent) readTimeoutLocked() calls {
 	if bev.work&bsTrimArmed != 0 {
 		// Quiet for idleTrim: give empty buffers' storage back, and stop
 		// the timer until data comes again.
-		bev.input.Trim()
-		bev.output.Trim()
+		if b := bev.bufs.Load(); b != nil {
+			b.input.Trim()
+			b.output.Trim()
+		}
 		if bev.tlsConn() != nil {
 			bev.tlsConn().trim()
 		}

@@ -225,7 +225,7 @@ func (bev *BufferEvent) handshakeDoneLocked(err error) calls {
 // goroutine handed its flush to the loop ahead of this.
 func (bev *BufferEvent) tlsHandshakeFailedLocked(err error) calls {
 	bev.tlsConn().handshakeErr = err
-	bev.err = fmt.Errorf("bufferevent: TLS handshake: %w", err)
+	bev.setErrLocked(fmt.Errorf("bufferevent: TLS handshake: %w", err))
 	bev.enabled &^= event.Read | event.Write
 	bev.stopReadingLocked()
 	bev.stopWritingLocked()
@@ -280,13 +280,13 @@ func (bev *BufferEvent) tlsDecryptLocked() calls {
 	if t.pendingOut() > 0 { // a post-handshake reply (a key update)
 		c = bev.tlsWriteOutLocked()
 	}
-	if bev.rhigh > 0 && bev.input.Len() >= int(bev.rhigh) {
+	if bev.rhigh > 0 && bev.in().Len() >= int(bev.rhigh) {
 		bev.suspendLocked()
 	}
 	if end != 0 {
 		c.event, c.what = bev.eventcb, c.what|end
 	}
-	if got > 0 && bev.input.Len() >= max(int(bev.rlow), 1) && bev.readcb != nil {
+	if got > 0 && bev.in().Len() >= max(int(bev.rlow), 1) && bev.readcb != nil {
 		if Options(bev.opts)&DeferCallbacks == 0 {
 			bev.work |= bsInCallback
 			c.read = bev.readcb
@@ -305,7 +305,7 @@ func (bev *BufferEvent) tlsDecryptLocked() calls {
 func (bev *BufferEvent) tlsDecryptIntoLocked(limit int) (got int, end What) {
 	t := bev.tlsConn()
 	t.unread = true
-	in := bev.input.appendTarget() // the ring, or where data goes after a reference
+	in := bev.buffers().input.appendTarget() // the ring, or where data goes after a reference
 	for limit == 0 || got < limit {
 		putStorage(in.reserve(tlsReadRoom))
 		s1, _ := in.space()
@@ -327,7 +327,7 @@ func (bev *BufferEvent) tlsDecryptIntoLocked(limit int) (got int, end What) {
 	if in.n == 0 {
 		in.emptied()
 	}
-	bev.input.record(got, 0)
+	bev.buffers().input.record(got, 0)
 	return got, end
 }
 
@@ -346,16 +346,16 @@ func (bev *BufferEvent) tlsEndLocked(err error) What {
 		return Reading | EOF
 	case (err == io.EOF || err == io.ErrUnexpectedEOF) && dirty:
 		if t.sockErr != nil { // the socket failed: ECONNRESET...
-			bev.err = t.sockErr
+			bev.setErrLocked(t.sockErr)
 			return Reading | Error
 		}
 		if t.allowDirty {
 			return Reading | EOF
 		}
-		bev.err = ErrTLSDirtyShutdown
+		bev.setErrLocked(ErrTLSDirtyShutdown)
 		return Reading | Error
 	}
-	bev.err = fmt.Errorf("bufferevent: TLS: %w", err)
+	bev.setErrLocked(fmt.Errorf("bufferevent: TLS: %w", err))
 	return Reading | Error
 }
 
@@ -391,7 +391,7 @@ func (bev *BufferEvent) tlsWriteOutLocked() calls {
 			return bev.tlsWriteFailedLocked(err, errnoOf(err))
 		}
 		// The socket took it all: encrypt what the limit held back.
-		if left || !encrypt || bev.output.Len() == 0 {
+		if left || !encrypt || bev.out().Len() == 0 {
 			break
 		}
 	}
@@ -401,13 +401,13 @@ func (bev *BufferEvent) tlsWriteOutLocked() calls {
 		}
 	} else {
 		bev.stopWritingLocked()
-		if bev.work&bsCloseWrite != 0 && bev.output.Len() == 0 {
+		if bev.work&bsCloseWrite != 0 && bev.out().Len() == 0 {
 			if c, done := bev.closeWriteLocked(); done {
 				return c
 			}
 		}
 	}
-	if wrote && bev.output.Len() <= int(bev.wlow) && bev.writecb != nil {
+	if wrote && bev.out().Len() <= int(bev.wlow) && bev.writecb != nil {
 		return bev.dispatchLocked(calls{write: bev.writecb})
 	}
 	return calls{}
@@ -418,13 +418,13 @@ func (bev *BufferEvent) tlsWriteOutLocked() calls {
 // plaintext went; err is crypto/tls's.
 func (bev *BufferEvent) tlsEncryptLocked(limit int) (wrote bool, err error) {
 	t := bev.tlsConn()
-	for bev.output.Len() > 0 && t.pendingOut() < limit {
-		s1, err := bev.output.front() // a file range is read into the ring
+	for bev.out().Len() > 0 && t.pendingOut() < limit {
+		s1, err := bev.buffers().output.front() // a file range is read into the ring
 		if len(s1) == 0 {
 			return wrote, err
 		}
 		k, err := t.conn.Write(s1[:min(len(s1), tlsChunk)])
-		bev.output.drain(k)
+		bev.buffers().output.drain(k)
 		wrote = wrote || k > 0
 		if err != nil {
 			return wrote, err
@@ -437,7 +437,7 @@ func (bev *BufferEvent) tlsEncryptLocked(limit int) (wrote bool, err error) {
 // return, and calls for Writing|Error with reported as Err.
 func (bev *BufferEvent) tlsWriteFailedLocked(err, reported error) calls {
 	bev.extra().werr = err
-	bev.err = reported
+	bev.setErrLocked(reported)
 	bev.enabled &^= event.Write
 	bev.stopWritingLocked()
 	return bev.eventCallsLocked(Writing | Error)

@@ -128,7 +128,7 @@ func (f *filterState) tlsStep(bev *BufferEvent, t *tlsConn) {
 func (f *filterState) tlsTakeIn(t *tlsConn) {
 	u := f.under
 	u.mu.Lock()
-	if u.life != lsFreed && t.takeIn(&u.input) > 0 {
+	if u.life != lsFreed && t.takeIn(&u.buffers().input) > 0 {
 		u.inputDrainedLocked()
 	}
 	u.mu.Unlock()
@@ -140,7 +140,7 @@ func (f *filterState) tlsTakeIn(t *tlsConn) {
 func (f *filterState) tlsGiveOut(t *tlsConn) {
 	u := f.under
 	u.mu.Lock()
-	if u.life != lsFreed && t.giveOut(&u.output) > 0 {
+	if u.life != lsFreed && t.giveOut(&u.buffers().output) > 0 {
 		u.scheduleFlushLocked() // refused only by a closed base
 	}
 	u.mu.Unlock()
@@ -161,7 +161,7 @@ func (f *filterState) tlsInput(bev *BufferEvent, t *tlsConn) calls {
 	}
 	limit := 0
 	if bev.rhigh > 0 {
-		if limit = int(bev.rhigh) - bev.input.Len(); limit <= 0 {
+		if limit = int(bev.rhigh) - bev.in().Len(); limit <= 0 {
 			bev.suspendLocked()
 			return calls{}
 		}
@@ -169,7 +169,7 @@ func (f *filterState) tlsInput(bev *BufferEvent, t *tlsConn) calls {
 	got, end := bev.tlsDecryptIntoLocked(limit)
 	var c calls
 	if got > 0 {
-		if bev.rhigh > 0 && bev.input.Len() >= int(bev.rhigh) {
+		if bev.rhigh > 0 && bev.in().Len() >= int(bev.rhigh) {
 			// Draining Input below the mark queues the next step, which
 			// decrypts what crypto/tls and rawIn still hold.
 			bev.suspendLocked()
@@ -199,14 +199,14 @@ func (f *filterState) tlsOutput(bev *BufferEvent, t *tlsConn) calls {
 	var c calls
 	bev.mu.Lock()
 	if bev.life == lsIdle && t.handshakeDone && bev.enabled&event.Write != 0 && bev.writeErr() == nil &&
-		bev.output.Len() > 0 {
+		bev.out().Len() > 0 {
 		wrote, err := bev.tlsEncryptLocked(high - queued)
 		switch {
 		case err != nil:
 			c = bev.tlsWriteFailedLocked(err, fmt.Errorf("bufferevent: TLS: %w", err))
 		case wrote:
 			bev.armWriteTimerLocked()
-			if bev.writecb != nil && bev.output.Len() <= int(bev.wlow) {
+			if bev.writecb != nil && bev.out().Len() <= int(bev.wlow) {
 				c = bev.dispatchLocked(calls{write: bev.writecb})
 			}
 		}
@@ -292,7 +292,7 @@ func (f *filterState) tlsSendCloseNotify(freeing bool) {
 	u := f.under
 	u.mu.Lock()
 	if u.life != lsFreed {
-		u.output.addBuffer(&f.closing)
+		u.buffers().output.addBuffer(&f.closing)
 		if freeing {
 			u.flushLocked() // no callback runs: underlying is freed next
 		} else {

@@ -145,10 +145,10 @@ func (bev *BufferEvent) TriggerEvent(what What, opts TriggerOptions) error {
 // ignore is set.
 func (bev *BufferEvent) triggerCallsLocked(what event.Flag, ignore bool) calls {
 	var c calls
-	if what&event.Read != 0 && (ignore || bev.input.Len() >= int(bev.rlow)) {
+	if what&event.Read != 0 && (ignore || bev.in().Len() >= int(bev.rlow)) {
 		c.read = bev.readcb
 	}
-	if what&event.Write != 0 && (ignore || bev.output.Len() <= int(bev.wlow)) {
+	if what&event.Write != 0 && (ignore || bev.out().Len() <= int(bev.wlow)) {
 		c.write = bev.writecb
 	}
 	return c

@@ -47,7 +47,7 @@ type Event struct {
 // Value points back at the Event. (Finding the Event from the entry's
 // address instead, as C's container_of does, saves those 8 bytes: Event
 // is 104 bytes with the pointer and 96 without. Measured end to end it
-// bought nothing a connection shows: a BufferEvent stays in the 352-byte
+// bought nothing a connection shows: a BufferEvent stayed in the 352-byte
 // size class either way, TestIdleConnectionMemory gives about 400 bytes
 // of heap per idle connection with and without it, and bench/echo.sh S4
 // idle RSS per connection was 535 vs 528 bytes for levent-bev, within
