@@ -212,8 +212,9 @@ func TestClientStopsOnSignal(t *testing.T) {
 // TestIdleConnectionsCostTheServerLittleMemory checks what S4 of levent's
 // echo benchmark (bench/echo.sh) measures: how much the server's resident
 // memory grows for each connection that sends nothing. Such a connection
-// costs its BufferEvent, about 500 bytes of RSS; a read buffer of its own,
-// as the original's ConnectStat had, took it near 3 KB.
+// costs its BufferEvent, with no buffers until its first byte: 400 to 500
+// bytes of RSS; a read buffer of its own, as the original's ConnectStat
+// had, took it near 3 KB.
 func TestIdleConnectionsCostTheServerLittleMemory(t *testing.T) {
 	const maxPerConn = 1200 // bytes of RSS per idle connection
 	n := 4000
