@@ -224,6 +224,7 @@ const (
 	bsCloseWrite                     // CloseWrite: once Output drains, end the sending side
 	bsCheckQueued                    // recheckLocked is due on the loop; ⇒ bsQueued or runQueued runs
 	bsSending                        // a send of Output's first bytes is in the kernel (send.go); ⇒ bsWriting, wev has Send
+	bsParked                         // wev stays pending for the next send, none in the kernel (send.go); ⇒ bsWriting, bsReading, wev has Send, !bsSending
 )
 
 // hasIO reports whether the descriptor is there to read and write: not
@@ -317,7 +318,7 @@ func (bev *BufferEvent) writeEvent() (*event.Event, error) {
 func (bev *BufferEvent) writeEventFor(what event.Flag) (*event.Event, error) {
 	if bev.wev != nil && bev.wev.Events() != what {
 		bev.wev.Del()
-		bev.work &^= bsWriting
+		bev.work &^= bsWriting | bsParked
 		err := bev.wev.Assign(bev.base, int(bev.fd), what, bev.wev.Callback())
 		if err == nil {
 			err = bev.applyPriorityLocked(&bev.wev.Event)
@@ -568,6 +569,9 @@ func (bev *BufferEvent) stopReadingLocked() {
 		bev.rev.Del()
 		bev.work &^= bsReading | bsTrimArmed
 	}
+	if bev.work&bsParked != 0 {
+		bev.stopWritingLocked() // a parked wev alone must not keep the loop running
+	}
 }
 
 // startWritingLocked makes the write event pending, making it first if
@@ -598,7 +602,7 @@ func (bev *BufferEvent) stopWritingLocked() {
 	}
 	if bev.work&bsWriting != 0 {
 		bev.wev.Del()
-		bev.work &^= bsWriting
+		bev.work &^= bsWriting | bsParked
 	}
 }
 
@@ -685,6 +689,9 @@ func (bev *BufferEvent) SetTimeouts(read, write time.Duration) error {
 	var rerr, werr error
 	if bev.work&bsReading != 0 {
 		rerr = bev.startReadingLocked() // re-arms with the new timeout
+	}
+	if bev.work&bsParked != 0 {
+		bev.stopWritingLocked() // nothing to time: the next send adds wev with its timeout
 	}
 	if bev.work&bsWriting != 0 && (bev.work&bsSending == 0 || bev.enabled&event.Write != 0) {
 		if write > 0 {

@@ -47,6 +47,8 @@ func (bev *BufferEvent) brokenInvariantsLocked() []string {
 	check((w&bsWriting != 0) == (wp != 0), "bsWriting ⇔ wev pending")
 	check(w&bsSending == 0 || w&bsWriting != 0 && bev.sendingModeLocked(), "bsSending ⇒ bsWriting, wev has Send")
 	check(!bev.out().pinned() || w&bsSending != 0, "Output pinned ⇒ bsSending")
+	check(w&bsParked == 0 || w&(bsWriting|bsReading|bsSending) == bsWriting|bsReading && bev.sendingModeLocked(),
+		"bsParked ⇒ bsWriting, bsReading, wev has Send, !bsSending")
 	if bev.wev != nil {
 		check(bev.out().pinned() == (bev.wev.sendHeld > 0) || bev.life == lsFreed, "Output pinned ⇔ sendHeld > 0")
 		check(0 <= bev.wev.sendHeld && int(bev.wev.sendHeld) <= bev.out().n && bev.wev.sendGone >= 0,
@@ -83,5 +85,5 @@ var lifeName = [...]string{lsIdle: "idle", lsOpen: "open", lsResolving: "resolvi
 
 func workNames(w uint16) string {
 	return names(int(w), []string{"Reading", "Writing", "Suspended", "TrimArmed", "InCallback", "Refused",
-		"FlushQueued", "DeferQueued", "Queued", "DeferFirst", "PendRead", "PendWrite", "CloseWrite", "CheckQueued", "Sending"})
+		"FlushQueued", "DeferQueued", "Queued", "DeferFirst", "PendRead", "PendWrite", "CloseWrite", "CheckQueued", "Sending", "Parked"})
 }

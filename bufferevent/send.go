@@ -35,6 +35,11 @@ import (
 //   - A wait for writability (a connect, the restart after a rate limit,
 //     a send that found no room after all) re-assigns wev as
 //     Write|Persist, whose firing sends.
+//   - Once Output has drained, wev stays pending (parked, bsParked) while
+//     the connection reads and has no write timeout: the next send, most
+//     often the answer to the next message, then needs no Add, and the
+//     drain no Del (drainedLocked). A Send event fires on completions
+//     only, so a parked one costs the kernel nothing.
 
 // useSend says whether BufferEvents on a base that Sends use it; the
 // benchmarks turn it off to measure writev on the same base.
@@ -101,6 +106,7 @@ func (bev *BufferEvent) sendOutLocked(atmost int) calls {
 		}
 		bev.work |= bsWriting
 	}
+	bev.work &^= bsParked // pending already: the send needs no change of the loop's events
 	p0, p1 := bev.buffers().output.data()
 	if atmost > 0 {
 		p0, p1 = ringPrefix(p0, p1, atmost)
@@ -117,6 +123,24 @@ func (bev *BufferEvent) sendOutLocked(atmost int) calls {
 		err = os.NewSyscallError("writev", err)
 	}
 	return bev.wroteLocked(n, err)
+}
+
+// drainedLocked takes wev off the loop now that Output is empty, or parks
+// it (bsParked): on a connection that carries sends, reads, and has no
+// write timeout to run, wev stays pending for the next send, most often
+// the answer to the next message, which then needs no change of the
+// loop's events. Taking it off and adding it again cost a Del and an Add
+// per message, each a change the loop hands the backend. The park ends
+// when reading stops (a parked wev alone must not keep the loop from
+// exiting), at the idle trim, with a write timeout, or by anything that
+// stops writing.
+func (bev *BufferEvent) drainedLocked() {
+	if bev.work&(bsWriting|bsSending|bsReading|bsCloseWrite) == bsWriting|bsReading &&
+		bev.wtimeout == 0 && bev.sendingModeLocked() {
+		bev.work |= bsParked
+		return
+	}
+	bev.stopWritingLocked()
 }
 
 // writeMoreLocked goes on writing after a write that left Output with

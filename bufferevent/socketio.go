@@ -51,8 +51,8 @@ func (bev *BufferEvent) flushSoonLocked() error {
 	if bev.fdlessLocked() {
 		return bev.queueLocked(bsCheckQueued)
 	}
-	if !bev.hasIO() || bev.enabled&event.Write == 0 ||
-		bev.work&(bsWriting|bsFlushQueued|bsInCallback) != 0 || bev.rateHeldLocked(dirWrite) {
+	if !bev.hasIO() || bev.enabled&event.Write == 0 || bev.work&(bsWriting|bsParked) == bsWriting ||
+		bev.work&(bsFlushQueued|bsInCallback) != 0 || bev.rateHeldLocked(dirWrite) {
 		return nil
 	}
 	return bev.queueLocked(bsFlushQueued)
@@ -127,7 +127,7 @@ func (bev *BufferEvent) writeOutHowLocked(now bool) calls {
 		return calls{} // the send in the kernel reports, and the rest follows it
 	}
 	if bev.out().Len() == 0 {
-		bev.stopWritingLocked()
+		bev.drainedLocked()
 		if bev.work&bsCloseWrite != 0 {
 			c, _ := bev.closeWriteLocked()
 			return c
@@ -170,7 +170,7 @@ func (bev *BufferEvent) wroteLocked(n int, err error) calls {
 			return c
 		}
 	} else {
-		bev.stopWritingLocked()
+		bev.drainedLocked()
 		if bev.work&bsCloseWrite != 0 {
 			if c, done := bev.closeWriteLocked(); done {
 				return c
@@ -273,6 +273,9 @@ func (bev *BufferEvent) readTimeoutLocked() calls {
 		}
 		bev.rev.RemoveTimer()
 		bev.work &^= bsTrimArmed
+		if bev.work&bsParked != 0 {
+			bev.stopWritingLocked()
+		}
 		if bev.work&bsWriting == 0 && bev.sendingModeLocked() {
 			// Made for sends: an idle connection need not keep it.
 			bev.wev.Free()
