@@ -41,19 +41,7 @@ func TestBufferEventMakesItsBuffersOnFirstData(t *testing.T) {
 	}
 	var out *Buffer
 	onLoop(t, b, func() { out = bev.Output() })
-	got := make([]byte, 5)
-	for n := 0; n < 5; {
-		k, err := unix.Read(peer, got[n:])
-		if err == unix.EAGAIN {
-			settle(t, b)
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += k
-	}
-	if string(got) != "hello" {
+	if got := readAll(t, peer, 5, false); string(got) != "hello" {
 		t.Fatalf("echoed %q", got)
 	}
 	if _, err := unix.Write(peer, []byte("again")); err != nil {
@@ -80,15 +68,8 @@ func TestBufferEventWriteMakesItsBuffers(t *testing.T) {
 	if bev.bufs.Load() == nil {
 		t.Fatalf("no buffers after a Write")
 	}
-	p := make([]byte, 1)
-	for {
-		if _, err := unix.Read(peer, p); err != unix.EAGAIN {
-			break
-		}
-		settle(t, b)
-	}
-	if p[0] != 'x' {
-		t.Fatalf("read %q", p)
+	if got := readAll(t, peer, 1, false); string(got) != "x" {
+		t.Fatalf("read %q", got)
 	}
 	idle, _ := pair(t, b, 0)
 	idle.Free()
