@@ -50,9 +50,7 @@ func newLines(base *event.Base) (*lines, error) {
 
 // printf adds a line; callbacks only, on the loop's goroutine.
 func (l *lines) printf(format string, args ...any) {
-	if len(l.buf) == 0 {
-		l.out.Active(event.Timeout) // any condition: the callback ignores it
-	}
+	l.starting()
 	l.buf = fmt.Appendf(l.buf, format, args...)
 	l.flushIfFull()
 }
@@ -68,14 +66,19 @@ func (l *lines) printAddr(prefix string, addr net.Addr) {
 		l.printf(prefix+"%s\n", addr)
 		return
 	}
-	if len(l.buf) == 0 {
-		l.out.Active(event.Timeout)
-	}
+	l.starting()
 	l.buf = append(l.buf, prefix...)
 	// An IPv4 address kept in 16 bytes prints as net.IP prints it: unmapped.
 	l.buf = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).AppendTo(l.buf)
 	l.buf = append(l.buf, '\n')
 	l.flushIfFull()
+}
+
+// starting activates the write for a first line since the last write.
+func (l *lines) starting() {
+	if len(l.buf) == 0 {
+		l.out.Active(event.Timeout) // any condition: the callback ignores it
+	}
 }
 
 // flushIfFull writes the lines collected once they reach flushAt bytes.
