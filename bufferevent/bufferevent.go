@@ -569,9 +569,7 @@ func (bev *BufferEvent) stopReadingLocked() {
 		bev.rev.Del()
 		bev.work &^= bsReading | bsTrimArmed
 	}
-	if bev.work&bsParked != 0 {
-		bev.stopWritingLocked() // a parked wev alone must not keep the loop running
-	}
+	bev.unparkLocked() // a parked wev alone must not keep the loop running
 }
 
 // startWritingLocked makes the write event pending, making it first if
@@ -690,9 +688,7 @@ func (bev *BufferEvent) SetTimeouts(read, write time.Duration) error {
 	if bev.work&bsReading != 0 {
 		rerr = bev.startReadingLocked() // re-arms with the new timeout
 	}
-	if bev.work&bsParked != 0 {
-		bev.stopWritingLocked() // nothing to time: the next send adds wev with its timeout
-	}
+	bev.unparkLocked() // nothing to time: the next send adds wev with its timeout
 	if bev.work&bsWriting != 0 && (bev.work&bsSending == 0 || bev.enabled&event.Write != 0) {
 		if write > 0 {
 			werr = bev.wev.Add(write)

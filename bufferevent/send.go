@@ -143,6 +143,13 @@ func (bev *BufferEvent) drainedLocked() {
 	bev.stopWritingLocked()
 }
 
+// unparkLocked takes a parked wev off the loop; see drainedLocked.
+func (bev *BufferEvent) unparkLocked() {
+	if bev.work&bsParked != 0 {
+		bev.stopWritingLocked()
+	}
+}
+
 // writeMoreLocked goes on writing after a write that left Output with
 // data: waits for room for the next writev, or queues the next send. stop
 // says to return c at once.

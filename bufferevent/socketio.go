@@ -273,9 +273,7 @@ func (bev *BufferEvent) readTimeoutLocked() calls {
 		}
 		bev.rev.RemoveTimer()
 		bev.work &^= bsTrimArmed
-		if bev.work&bsParked != 0 {
-			bev.stopWritingLocked()
-		}
+		bev.unparkLocked() // an idle connection keeps no write event
 		if bev.work&bsWriting == 0 && bev.sendingModeLocked() {
 			// Made for sends: an idle connection need not keep it.
 			bev.wev.Free()
